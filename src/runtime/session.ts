@@ -1,0 +1,108 @@
+/**
+ * compile() turns a model into a Session bound to a backend. A session specialises the graph to
+ * each distinct set of input shapes it sees (passes + shape inference once per shape set), then
+ * runs the nodes in order, dropping each intermediate after its last use.
+ */
+import { fail } from '../errors.js';
+import { evalNode, inferShapes } from '../graph/infer.js';
+import type { Graph, Model, Node } from '../graph/ir.js';
+import type { ValueType } from '../graph/ops/index.js';
+import { runPasses } from '../graph/passes/index.js';
+import type { FloatTensor, Tensor } from '../graph/tensor.js';
+import { validateGraph } from '../graph/validate.js';
+import { bindInputs, feedInputs } from './bind.js';
+
+export type Backend = 'ref';
+
+export interface CompileOptions {
+  /** 'ref': the plain TypeScript oracle. */
+  readonly backend?: Backend;
+  /** Names of graph passes to skip (see graph/passes/index.ts). */
+  readonly disablePasses?: readonly string[];
+}
+
+interface Step {
+  readonly node: Node;
+  readonly outTypes: readonly ValueType[];
+  /** Values whose last reader is this step: released after it runs. */
+  readonly release: readonly string[];
+}
+
+interface Plan {
+  readonly graph: Graph;
+  readonly steps: readonly Step[];
+}
+
+export class Session {
+  readonly backend: Backend;
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  private readonly plans = new Map<string, Plan>();
+
+  constructor(readonly graph: Graph, private readonly options: CompileOptions) {
+    this.backend = options.backend ?? 'ref';
+    this.inputNames = feedInputs(graph).map((i) => i.name);
+    this.outputNames = graph.outputs.map((o) => o.name);
+  }
+
+  /** Runs the model. Inputs are checked (names, dtypes, shapes) before any kernel runs. */
+  async run(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, FloatTensor>> {
+    return this.runSync(feeds);
+  }
+
+  runSync(feeds: Readonly<Record<string, Tensor>>): Record<string, FloatTensor> {
+    const shapes = bindInputs(this.graph, feeds);
+    const plan = this.planFor(shapes);
+    const env = new Map<string, Tensor>(plan.graph.initializers);
+    for (const name of this.inputNames) env.set(name, feeds[name]!);
+    for (const step of plan.steps) {
+      const inputs = step.node.inputs.map((x) => (x === '' ? undefined : env.get(x)));
+      const outs = evalNode(step.node, inputs, step.outTypes);
+      step.node.outputs.forEach((o, i) => o !== '' && env.set(o, outs[i]!));
+      for (const r of step.release) env.delete(r);
+    }
+    const result: Record<string, FloatTensor> = {};
+    for (const name of this.outputNames) {
+      const t = env.get(name);
+      if (t === undefined || t.dtype !== 'float32') fail('UNSUPPORTED', `output '${name}' is not a float32 tensor`);
+      result[name] = t;
+    }
+    return result;
+  }
+
+  /** The graph after passes for these input shapes (what actually runs). */
+  optimizedGraph(shapes: ReadonlyMap<string, readonly number[]>): Graph {
+    return this.planFor(shapes).graph;
+  }
+
+  private planFor(shapes: ReadonlyMap<string, readonly number[]>): Plan {
+    const key = [...shapes].map(([k, s]) => `${k}:${s.join('x')}`).join(';');
+    let plan = this.plans.get(key);
+    if (plan === undefined) {
+      plan = buildPlan(this.graph, shapes, this.options);
+      this.plans.set(key, plan);
+    }
+    return plan;
+  }
+}
+
+function buildPlan(graph: Graph, shapes: ReadonlyMap<string, readonly number[]>, options: CompileOptions): Plan {
+  const g = runPasses(graph, shapes, options.disablePasses);
+  const { types } = inferShapes(g, shapes);
+  const keep = new Set([...g.outputs.map((o) => o.name), ...g.initializers.keys()]);
+  const lastUse = new Map<string, number>();
+  g.nodes.forEach((n, i) => n.inputs.forEach((x) => x !== '' && lastUse.set(x, i)));
+  const steps = g.nodes.map((node, i): Step => ({
+    node,
+    outTypes: node.outputs.map((o) => types.get(o) ?? { dtype: 'float32', shape: [] }),
+    release: node.inputs.filter((x, j) => x !== '' && !keep.has(x) && lastUse.get(x) === i && node.inputs.indexOf(x) === j),
+  }));
+  return { graph: g, steps };
+}
+
+export async function compile(model: Model | Graph, options: CompileOptions = {}): Promise<Session> {
+  const graph = 'graph' in model ? model.graph : model;
+  if (options.backend !== undefined && options.backend !== 'ref') fail('INVALID_ARGUMENT', `unknown backend '${String(options.backend)}' (available: ref)`);
+  validateGraph(graph);
+  return new Session(graph, options);
+}
