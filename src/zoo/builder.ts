@@ -119,7 +119,7 @@ export class GraphBuilder {
    * branches use a small one so random deep nets keep activations in range, as zero-init residual
    * training does).
    */
-  batchNorm(x: string, name: string, gamma = 1): string {
+  batchNorm(x: string, name: string, gamma = 1, epsilon = 1e-5): string {
     const c = this.channels(x);
     const r = this.rng;
     const ins = [
@@ -129,7 +129,7 @@ export class GraphBuilder {
       this.param(`${name}.running_mean`, floatTensor([c], r.uniformArray(c, -0.1, 0.1))),
       this.param(`${name}.running_var`, floatTensor([c], r.uniformArray(c, 0.8, 1.2))),
     ];
-    return this.add1('BatchNormalization', ins, { epsilon: 1e-5, momentum: 0.9 }, name, this.shapeOf(x));
+    return this.add1('BatchNormalization', ins, { epsilon, momentum: 0.9 }, name, this.shapeOf(x));
   }
 
   relu(x: string, name: string): string {

@@ -7,7 +7,11 @@ import { fail } from '../errors.js';
 import type { Graph, Model, Preprocessing } from '../graph/ir.js';
 import { CIFAR10_LABELS } from '../data/labels.js';
 import type { WeightSource } from './builder.js';
+import { efficientnetB0 } from './efficientnet.js';
+import { mobilenetv2 } from './mobilenetv2.js';
 import { mobilenetv2Cifar } from './mobilenetv2-cifar.js';
+import { mobilenetv3Small } from './mobilenetv3.js';
+import { resnet } from './resnet.js';
 import { resnetCifar } from './resnet-cifar.js';
 import { onnxWeightSource } from './weights.js';
 
@@ -32,6 +36,11 @@ const entries: ZooEntry[] = [
   { name: 'resnet20', description: 'ResNet-20 for CIFAR-10 (0.27M params), pretrained 91.6% on original test pixels', dataset: 'cifar10', preprocessing: CIFAR_RESNET_PRE, labels: CIFAR10_LABELS, pretrained: 'resnet20_cifar10.onnx', build: (o) => resnetCifar(20, o) },
   { name: 'resnet56', description: 'ResNet-56 for CIFAR-10 (0.85M params), pretrained 92.7% on original test pixels', dataset: 'cifar10', preprocessing: CIFAR_RESNET_PRE, labels: CIFAR10_LABELS, pretrained: 'resnet56_cifar10.onnx', build: (o) => resnetCifar(56, o) },
   { name: 'mobilenetv2-cifar', description: 'MobileNetV2 for CIFAR-10 (pytorch-cifar variant, 17 depthwise convs), pretrained when mobilenetv2_cifar10.onnx is available', dataset: 'cifar10', preprocessing: CIFAR_MBV2_PRE, labels: CIFAR10_LABELS, pretrained: 'mobilenetv2_cifar10.onnx', build: (o) => mobilenetv2Cifar(o) },
+  { name: 'resnet18', description: 'ResNet-18 (11.7M params), ImageNet shapes, random weights: for speed work', dataset: 'imagenet', preprocessing: IMAGENET_PRE, build: (o) => resnet(18, o) },
+  { name: 'resnet50', description: 'ResNet-50 (25.6M params), ImageNet shapes, random weights: for speed work', dataset: 'imagenet', preprocessing: IMAGENET_PRE, build: (o) => resnet(50, o) },
+  { name: 'mobilenetv2', description: 'MobileNetV2 1.0 (3.5M params), ImageNet shapes, random weights: for speed work', dataset: 'imagenet', preprocessing: IMAGENET_PRE, build: (o) => mobilenetv2(o) },
+  { name: 'mobilenetv3-small', description: 'MobileNetV3-Small (2.5M params), ImageNet shapes, random weights: for speed work', dataset: 'imagenet', preprocessing: IMAGENET_PRE, build: (o) => mobilenetv3Small(o) },
+  { name: 'efficientnet-b0', description: 'EfficientNet-B0 (5.3M params), ImageNet shapes, random weights: for speed work', dataset: 'imagenet', preprocessing: IMAGENET_PRE, build: (o) => efficientnetB0(o) },
 ];
 
 export const ZOO: ReadonlyMap<string, ZooEntry> = new Map(entries.map((e) => [e.name, e]));

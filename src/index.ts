@@ -1,0 +1,27 @@
+/**
+ * sparsecnn: the browser-safe core API. File system helpers live in 'sparsecnn/node'.
+ *
+ *   import { importOnnx, compile } from 'sparsecnn';
+ *   const model = importOnnx(bytes);
+ *   const session = await compile(model, { backend: 'ref' });
+ *   const { logits } = await session.run({ input: floatTensor([1, 3, 32, 32], pixels) });
+ */
+export { SparseCnnError, type ErrorCode } from './errors.js';
+export type { Dim, Graph, Model, ModelMetadata, Node, NodeOf, Preprocessing, ValueInfo } from './graph/ir.js';
+export type { OpAttrs, OpType, ConvAttrs, PoolAttrs, GemmAttrs } from './graph/attrs.js';
+export { OP_TYPES } from './graph/attrs.js';
+export { floatTensor, intTensor, sizeOf, type DType, type FloatTensor, type IntTensor, type Tensor } from './graph/tensor.js';
+export { inferShapes, type Inferred } from './graph/infer.js';
+export type { ValueType } from './graph/ops/types.js';
+export { validateGraph, topoSort } from './graph/validate.js';
+export { DEFAULT_PASSES, runPasses, type GraphPass, type PassContext } from './graph/passes/index.js';
+export { importOnnx, MIN_OPSET, MAX_OPSET, type ImportOptions } from './onnx/import.js';
+export { exportOnnx } from './onnx/export.js';
+export { compile, Session, type Backend, type CompileOptions } from './runtime/session.js';
+export { REF_KERNELS, type RefKernel } from './kernels/ref/index.js';
+export { ZOO, buildZooModel, zooEntry, GraphBuilder, Rng, type ZooEntry, type ZooBuildOptions, type WeightSource } from './zoo/index.js';
+export { parseCifar10, type ImageBatch } from './data/cifar10.js';
+export { CIFAR10_LABELS } from './data/labels.js';
+export { batchTensor, imageTensor, topK, argmaxRows, type RgbaImage } from './data/preprocess.js';
+export { modelStats, type ModelStats, type NodeStats } from './analysis/stats.js';
+export { evaluateAccuracy, type AccuracyResult } from './analysis/accuracy.js';

@@ -1,0 +1,41 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
+import { fail } from '../errors.js';
+import { parseCifar10, type ImageBatch } from '../data/cifar10.js';
+import type { RgbaImage } from '../data/preprocess.js';
+import { readBytes } from './files.js';
+
+/**
+ * CIFAR-10 test data from a .bin file, or a directory holding test_batch.bin
+ * (e.g. ../shared/data/cifar10, or the official cifar-10-batches-bin folder).
+ */
+export function loadCifar10(path: string, limit?: number): ImageBatch & { file: string } {
+  if (!existsSync(path)) fail('NOT_FOUND', `CIFAR-10 data '${path}' does not exist`);
+  let file = path;
+  if (statSync(path).isDirectory()) {
+    file = join(path, 'test_batch.bin');
+    if (!existsSync(file)) fail('NOT_FOUND', `no test_batch.bin in '${path}' (pass the directory of cifar-10-batches-bin, or a .bin file)`);
+  }
+  return { ...parseCifar10(readBytes(file, 'CIFAR-10 file'), file, limit), file };
+}
+
+/** Decodes a PNG or JPEG file (by its magic bytes) to RGBA. */
+export function readImage(path: string): RgbaImage {
+  const bytes = readBytes(path, 'image');
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  try {
+    if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) {
+      const png = PNG.sync.read(buf);
+      return { width: png.width, height: png.height, data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) };
+    }
+    if (bytes[0] === 0xff && bytes[1] === 0xd8) {
+      const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
+      return { width: img.width, height: img.height, data: img.data };
+    }
+  } catch (e) {
+    fail('INVALID_DATA', `cannot decode image '${path}': ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return fail('INVALID_DATA', `'${path}' is not a PNG or JPEG image`);
+}

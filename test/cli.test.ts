@@ -1,0 +1,149 @@
+/** The CLI as a user meets it: JSON contracts, one-line errors with non-zero exit codes, no overwrites. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { PNG } from 'pngjs';
+import { onnx } from '../src/onnx/proto.js';
+import { BUNDLED_IMAGES, ROOT } from './helpers.js';
+
+const BIN = join(ROOT, 'bin', 'sparsecnn.js');
+const tmp = mkdtempSync(join(tmpdir(), 'sparsecnn-cli-'));
+
+function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+  assert.notEqual(r.signal, 'SIGTERM', `sparsecnn ${args.join(' ')} hung`);
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** One clear line naming the problem, a non-zero exit, no stack trace. */
+function assertCleanError(r: { code: number; stdout: string; stderr: string }, pattern: RegExp): void {
+  assert.notEqual(r.code, 0, 'non-zero exit code');
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `one line on stderr, got:\n${r.stderr}`);
+  assert.match(lines[0]!, /^sparsecnn: error: /);
+  assert.match(lines[0]!, pattern);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  assert.equal(r.stdout, '', 'nothing on stdout');
+}
+
+/** CIFAR-10 test image i of the bundled file as a PNG. */
+function cifarPng(i: number, path: string): void {
+  const bytes = readFileSync(BUNDLED_IMAGES);
+  const rec = bytes.subarray(i * 3073 + 1, (i + 1) * 3073);
+  const png = new PNG({ width: 32, height: 32 });
+  for (let p = 0; p < 1024; p++) {
+    png.data[p * 4] = rec[p]!;
+    png.data[p * 4 + 1] = rec[1024 + p]!;
+    png.data[p * 4 + 2] = rec[2048 + p]!;
+    png.data[p * 4 + 3] = 255;
+  }
+  writeFileSync(path, PNG.sync.write(png));
+}
+
+/** A one-node ONNX model using an op sparsecnn does not implement. */
+function unsupportedOpModel(path: string): void {
+  const vi = (name: string) => ({ name, type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }, { dimValue: 4 }] } } } });
+  const m = onnx.ModelProto.create({
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 13 }],
+    graph: { name: 'g', node: [{ opType: 'Erf', input: ['x'], output: ['y'], name: 'erf0' }], input: [vi('x')], output: [vi('y')] },
+  });
+  writeFileSync(path, onnx.ModelProto.encode(m).finish());
+}
+
+describe('CLI', () => {
+  it('info --json prints {params, macs, nodes:[{name, op, outShape, params, macs}]}', () => {
+    const r = cli('info', 'resnet20', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.deepEqual(Object.keys(j).sort(), ['macs', 'nodes', 'params']);
+    assert.equal(j.params, 269_034);
+    assert.equal(j.macs, 40_551_040); // 40.55M MACs, the figure published for ResNet-20
+    const conv = j.nodes.find((n: { op: string }) => n.op === 'Conv');
+    assert.deepEqual(Object.keys(conv).sort(), ['macs', 'name', 'op', 'outShape', 'params']);
+    assert.deepEqual(conv.outShape, [1, 16, 32, 32]);
+  });
+
+  it('run --json classifies a real CIFAR-10 picture (test image 0, a cat)', () => {
+    const png = join(tmp, 'cat.png');
+    cifarPng(0, png);
+    const r = cli('run', 'resnet20', '--input', png, '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.top.length, 5);
+    assert.deepEqual(Object.keys(j.top[0]).sort(), ['index', 'label', 'prob']);
+    assert.equal(j.top[0].label, 'cat');
+    const total = j.top.reduce((s: number, t: { prob: number }) => s + t.prob, 0);
+    assert.ok(total <= 1 + 1e-6 && j.top[0].prob >= j.top[1].prob);
+  });
+
+  it('eval --json prints {top1, images} and accepts a .bin file', () => {
+    const r = cli('eval', 'resnet20', '--data', BUNDLED_IMAGES, '--limit', '40', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.deepEqual(Object.keys(j).sort(), ['images', 'top1']);
+    assert.equal(j.images, 40);
+    assert.ok(j.top1 > 0.8 && j.top1 <= 1, `top1 ${j.top1}`);
+  });
+
+  it('export writes an ONNX file and refuses to overwrite it without --force', () => {
+    const out = join(tmp, 'r20.onnx');
+    assert.equal(cli('export', 'resnet20', '-o', out).code, 0);
+    writeFileSync(out, 'precious');
+    assertCleanError(cli('export', 'resnet20', '-o', out), /already exists.*--force/);
+    assert.equal(readFileSync(out, 'utf8'), 'precious', 'the existing file is untouched');
+    assert.equal(cli('export', 'resnet20', '-o', out, '--force').code, 0);
+    assert.ok(readFileSync(out).length > 1_000_000);
+  });
+
+  describe('bad input: one clear line, non-zero exit, no stack trace, no hang', () => {
+    it('a truncated ONNX file', () => {
+      const p = join(tmp, 'truncated.onnx');
+      writeFileSync(p, readFileSync(join(ROOT, 'assets', 'models', 'resnet20_cifar10.onnx')).subarray(0, 300_000));
+      assertCleanError(cli('info', p), /not a valid ONNX file.*truncated/);
+    });
+    it('a file that is not ONNX', () => {
+      const p = join(tmp, 'notes.onnx');
+      writeFileSync(p, 'this is a text file, not a protobuf\n'.repeat(20));
+      assertCleanError(cli('info', p), /not a valid ONNX file/);
+    });
+    it('an empty file', () => {
+      const p = join(tmp, 'empty.onnx');
+      writeFileSync(p, '');
+      assertCleanError(cli('eval', p), /empty/);
+    });
+    it('an unsupported op', () => {
+      const p = join(tmp, 'erf.onnx');
+      unsupportedOpModel(p);
+      assertCleanError(cli('info', p), /unsupported op: Erf \(1 node\)/);
+    });
+    it('a wrong input shape (ImageNet model on 32x32 CIFAR images)', () => {
+      assertCleanError(cli('eval', 'mobilenetv3-small', '--limit', '2'), /expects 3x224x224 images.*3x32x32/);
+    });
+    it('a missing data directory', () => {
+      assertCleanError(cli('eval', 'resnet20', '--data', join(tmp, 'no-such-dir')), /CIFAR-10 data .* does not exist/);
+    });
+    it('a directory without test_batch.bin', () => {
+      assertCleanError(cli('eval', 'resnet20', '--data', tmp), /no test_batch\.bin/);
+    });
+    it('a data file that is not CIFAR-10', () => {
+      const p = join(tmp, 'bad.bin');
+      writeFileSync(p, Buffer.alloc(5000));
+      assertCleanError(cli('eval', 'resnet20', '--data', p), /not a CIFAR-10 binary batch/);
+    });
+    it('an unknown model name', () => {
+      assertCleanError(cli('info', 'resnet9000'), /neither a file nor a zoo model/);
+    });
+    it('a missing image', () => {
+      assertCleanError(cli('run', 'resnet20', '--input', join(tmp, 'nope.png')), /image .* does not exist/);
+    });
+    it('an image that is not PNG or JPEG', () => {
+      const p = join(tmp, 'fake.png');
+      writeFileSync(p, 'GIF89a....');
+      assertCleanError(cli('run', 'resnet20', '--input', p), /not a PNG or JPEG/);
+    });
+  });
+});

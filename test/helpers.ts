@@ -1,0 +1,38 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { floatTensor, type FloatTensor } from '../src/graph/tensor.js';
+import { PACKAGE_ROOT } from '../src/node/paths.js';
+
+export const ROOT = PACKAGE_ROOT;
+export const ASSET_MODELS = join(ROOT, 'assets', 'models');
+export const BUNDLED_IMAGES = join(ROOT, 'assets', 'cifar10', 'test_batch_exact_first1017.bin');
+/** ../shared/data beside the checkout (present in development and CI). */
+export const SHARED_DATA = join(ROOT, '..', 'shared', 'data');
+export const HAS_SHARED = existsSync(join(SHARED_DATA, 'models'));
+export const SHARED_SKIP = HAS_SHARED ? false : 'needs ../shared/data beside the checkout';
+
+/** Deterministic, input-like values in [-2, 2]. */
+export function waveInput(shape: readonly number[], phase = 0.37): FloatTensor {
+  const t = floatTensor(shape);
+  for (let i = 0; i < t.data.length; i++) t.data[i] = 2 * Math.sin(i * phase + 0.1) * Math.cos(i * 0.011);
+  return t;
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
+  return d;
+}
+
+/** Runs an ONNX model (path or bytes) in onnxruntime-node, one thread, and returns the named output. */
+export async function runOrt(model: string | Uint8Array, feeds: Record<string, FloatTensor>, output: string): Promise<Float32Array> {
+  const session = typeof model === 'string' ? await ort.InferenceSession.create(model, { intraOpNumThreads: 1 }) : await ort.InferenceSession.create(model, { intraOpNumThreads: 1 });
+  const f: Record<string, ort.Tensor> = {};
+  for (const [k, v] of Object.entries(feeds)) f[k] = new ort.Tensor('float32', v.data, [...v.shape]);
+  const r = await session.run(f);
+  const out = r[output];
+  if (out === undefined) throw new Error(`onnxruntime gave no '${output}'`);
+  return out.data as Float32Array;
+}
