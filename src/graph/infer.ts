@@ -9,7 +9,8 @@ import { REF_KERNELS } from '../kernels/ref/index.js';
 import type { OpType } from './attrs.js';
 import type { Graph, NodeOf } from './ir.js';
 import { OP_DEFS, type ValueType } from './ops/index.js';
-import { sizeOf, type Tensor } from './tensor.js';
+import { shapeRange } from './ops/shape-ops.js';
+import { intTensor, sizeOf, type Tensor } from './tensor.js';
 
 export interface Inferred {
   readonly types: ReadonlyMap<string, ValueType>;
@@ -53,7 +54,15 @@ export function inferShapes(graph: Graph, inputShapes: ReadonlyMap<string, reado
       const t = outTypes[i];
       if (t !== undefined && o !== '') types.set(o, t);
     });
-    const known = node.op === 'Shape' || node.inputs.every((n, i) => n === '' || inValues[i] !== undefined);
+    if (node.op === 'Shape') {
+      // Shape needs only its input's type, which is known here even when its value is not.
+      const x = inTypes[0]!;
+      const [s, e] = shapeRange(x.shape.length, node.attrs.start, node.attrs.end);
+      const dims = x.shape.slice(s, e);
+      values.set(node.outputs[0]!, intTensor([dims.length], dims));
+      continue;
+    }
+    const known = node.inputs.every((n, i) => n === '' || inValues[i] !== undefined);
     if (known && outTypes.every((t) => sizeOf(t.shape) <= FOLD_LIMIT)) {
       const outs = evalNode(node, inValues, outTypes);
       node.outputs.forEach((o, i) => {

@@ -37,7 +37,9 @@ export const Conv: OpDef<'Conv'> = {
     };
   },
   serialize(attrs) {
-    return [['group', { kind: 'int', value: attrs.group }], ...windowAttrs(attrs)];
+    // kernel_shape [0,0] means "not given" (taken from the weight): leave it out, as the file did.
+    const window = windowAttrs(attrs).filter(([k]) => !(k === 'kernel_shape' && attrs.kernelShape[0] === 0));
+    return [['group', { kind: 'int', value: attrs.group }], ...window];
   },
   infer(ctx) {
     const x = need(ctx, 0, 'Conv');
