@@ -19,6 +19,30 @@ export interface CompileOptions {
   readonly backend?: Backend;
   /** Names of graph passes to skip (see graph/passes/index.ts). */
   readonly disablePasses?: readonly string[];
+  /** Record per-layer times on every run (read them with session.profile()). */
+  readonly profile?: boolean;
+}
+
+/** Time spent in one step of the last run (profile: true). */
+export interface LayerTiming {
+  readonly name: string;
+  readonly op: string;
+  readonly ms: number;
+}
+
+/** What every backend's compiled model offers. */
+export interface Session {
+  readonly backend: Backend;
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Runs the model. Inputs are checked (names, dtypes, shapes) before any kernel runs. */
+  run(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, FloatTensor>>;
+  /** Per-step times of the last run; empty unless compiled with profile: true. */
+  profile(): readonly LayerTiming[];
+  /** The graph after passes for these input shapes (what actually runs). */
+  optimizedGraph(shapes: ReadonlyMap<string, readonly number[]>): Graph;
+  /** Releases workers and memory. The session cannot run afterwards. */
+  dispose(): void;
 }
 
 interface Step {
@@ -33,11 +57,13 @@ interface Plan {
   readonly steps: readonly Step[];
 }
 
-export class Session {
+/** The reference backend: every node through kernels/ref, tensors as plain arrays. */
+export class RefSession implements Session {
   readonly backend: Backend;
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   private readonly plans = new Map<string, Plan>();
+  private timings: LayerTiming[] = [];
 
   constructor(readonly graph: Graph, private readonly options: CompileOptions) {
     this.backend = options.backend ?? 'ref';
@@ -45,7 +71,6 @@ export class Session {
     this.outputNames = graph.outputs.map((o) => o.name);
   }
 
-  /** Runs the model. Inputs are checked (names, dtypes, shapes) before any kernel runs. */
   async run(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, FloatTensor>> {
     return this.runSync(feeds);
   }
@@ -55,9 +80,13 @@ export class Session {
     const plan = this.planFor(shapes);
     const env = new Map<string, Tensor>(plan.graph.initializers);
     for (const name of this.inputNames) env.set(name, feeds[name]!);
+    const profile = this.options.profile === true;
+    if (profile) this.timings = [];
     for (const step of plan.steps) {
       const inputs = step.node.inputs.map((x) => (x === '' ? undefined : env.get(x)));
+      const t0 = profile ? performance.now() : 0;
       const outs = evalNode(step.node, inputs, step.outTypes);
+      if (profile) this.timings.push({ name: step.node.name, op: step.node.op, ms: performance.now() - t0 });
       step.node.outputs.forEach((o, i) => o !== '' && env.set(o, outs[i]!));
       for (const r of step.release) env.delete(r);
     }
@@ -70,7 +99,14 @@ export class Session {
     return result;
   }
 
-  /** The graph after passes for these input shapes (what actually runs). */
+  profile(): readonly LayerTiming[] {
+    return this.timings;
+  }
+
+  dispose(): void {
+    this.plans.clear();
+  }
+
   optimizedGraph(shapes: ReadonlyMap<string, readonly number[]>): Graph {
     return this.planFor(shapes).graph;
   }
@@ -104,5 +140,5 @@ export async function compile(model: Model | Graph, options: CompileOptions = {}
   const graph = 'graph' in model ? model.graph : model;
   if (options.backend !== undefined && options.backend !== 'ref') fail('INVALID_ARGUMENT', `unknown backend '${String(options.backend)}' (available: ref)`);
   validateGraph(graph);
-  return new Session(graph, options);
+  return new RefSession(graph, options);
 }
