@@ -44,8 +44,33 @@ export interface CastAttrs { readonly to: 'float32' | 'int64' }
 export interface ShapeAttrs { readonly start: number; readonly end?: number }
 export interface ConstantAttrs { readonly value: import('./tensor.js').Tensor }
 
+/**
+ * Activation fused into a producer's epilogue. Codes match the WASM kernels' `act` argument.
+ * clip: [alpha, beta] = [min, max]; hardsigmoid: clip(alpha·x + beta, 0, 1).
+ */
+export type ActivationKind = 'none' | 'relu' | 'clip' | 'hardswish' | 'hardsigmoid' | 'sigmoid' | 'silu';
+export const ACTIVATION_CODES: Readonly<Record<ActivationKind, number>> = { none: 0, relu: 1, clip: 2, hardswish: 3, hardsigmoid: 4, sigmoid: 5, silu: 6 };
+
+export interface Activation {
+  readonly kind: ActivationKind;
+  readonly alpha: number;
+  readonly beta: number;
+}
+
+export const NO_ACTIVATION: Activation = Object.freeze({ kind: 'none', alpha: 0, beta: 0 });
+
+/**
+ * sparsecnn's internal fused convolution (never in ONNX files): Conv, then + input 3 when
+ * `residual`, then `activation`. Inputs: [x, w, b or '', residual?]. Made by graph/passes.
+ */
+export interface FusedConvAttrs extends ConvAttrs {
+  readonly activation: Activation;
+  readonly residual: boolean;
+}
+
 export interface OpAttrs {
   Conv: ConvAttrs;
+  FusedConv: FusedConvAttrs;
   BatchNormalization: BatchNormAttrs;
   Relu: NoAttrs;
   Clip: NoAttrs;
@@ -80,11 +105,14 @@ export interface OpAttrs {
 export type OpType = keyof OpAttrs;
 
 export const OP_TYPES: readonly OpType[] = [
-  'Conv', 'BatchNormalization', 'Relu', 'Clip', 'Sigmoid', 'HardSigmoid', 'HardSwish',
+  'Conv', 'FusedConv', 'BatchNormalization', 'Relu', 'Clip', 'Sigmoid', 'HardSigmoid', 'HardSwish',
   'Add', 'Sub', 'Mul', 'Div', 'GlobalAveragePool', 'AveragePool', 'MaxPool', 'Flatten', 'Reshape',
   'Gemm', 'MatMul', 'Concat', 'Softmax', 'Identity', 'Dropout', 'Constant',
   'Shape', 'Gather', 'Unsqueeze', 'Squeeze', 'Slice', 'Pad', 'Cast',
 ];
+
+/** Ops that only graph passes create; an ONNX file naming one is refused at import. */
+export const INTERNAL_OPS: ReadonlySet<OpType> = new Set<OpType>(['FusedConv']);
 
 export function isOpType(s: string): s is OpType {
   return (OP_TYPES as readonly string[]).includes(s);

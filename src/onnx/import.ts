@@ -3,7 +3,7 @@
  * SparseCnnErrors naming the problem; nothing malformed reaches a kernel.
  */
 import { fail } from '../errors.js';
-import { isOpType, type OpType } from '../graph/attrs.js';
+import { INTERNAL_OPS, isOpType, type OpType } from '../graph/attrs.js';
 import type { Dim, Graph, Model, ModelMetadata, Node, ValueInfo } from '../graph/ir.js';
 import { AttrReader, OP_DEFS, type RawAttr } from '../graph/ops/index.js';
 import type { DType, Tensor } from '../graph/tensor.js';
@@ -92,7 +92,7 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Mode
   for (const n of g.node ?? []) {
     const domain = n.domain ?? '';
     const key = domain === '' || domain === 'ai.onnx' ? (n.opType ?? '') : `${domain}::${n.opType ?? ''}`;
-    if (!isOpType(key)) unsupported.set(key, (unsupported.get(key) ?? 0) + 1);
+    if (!isOpType(key) || INTERNAL_OPS.has(key)) unsupported.set(key, (unsupported.get(key) ?? 0) + 1);
   }
   if (unsupported.size > 0) {
     const list = [...unsupported].map(([op, k]) => `${op} (${k} node${k > 1 ? 's' : ''})`).join(', ');

@@ -1,6 +1,6 @@
 import type { AutoPad, ConvAttrs } from '../attrs.js';
 import { resolveWindow } from '../geometry.js';
-import { inferError, need, type AttrReader, type OpDef, type RawAttr } from './types.js';
+import { inferError, need, type AttrReader, type InferContext, type OpDef, type RawAttr } from './types.js';
 
 export function parseAutoPad(a: AttrReader): AutoPad {
   const v = a.string('auto_pad', 'NOTSET');
@@ -67,3 +67,23 @@ export function fillConvKernel(attrs: ConvAttrs, weightShape: readonly number[])
   if (attrs.kernelShape[0] !== 0) return attrs;
   return { ...attrs, kernelShape: [weightShape[2]!, weightShape[3]!] };
 }
+
+export const FusedConv: OpDef<'FusedConv'> = {
+  op: 'FusedConv',
+  inputs: [2, 4],
+  outputs: [1, 1],
+  parse(a) {
+    return a.unsupported('FusedConv is internal to sparsecnn and cannot be read from a file');
+  },
+  serialize() {
+    throw new Error('internal error: FusedConv is never exported (export the model, not a compiled graph)');
+  },
+  infer(ctx) {
+    const [y] = Conv.infer({ ...ctx, inputs: ctx.inputs.slice(0, 3) } as InferContext<'Conv'>);
+    if (ctx.attrs.residual) {
+      const r = need(ctx, 3, 'FusedConv');
+      if (r.shape.join() !== y!.shape.join()) inferError(ctx.node, 'FusedConv', `residual [${r.shape.join(',')}] differs from the output [${y!.shape.join(',')}]`);
+    }
+    return [y!];
+  },
+};

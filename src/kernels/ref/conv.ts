@@ -1,6 +1,7 @@
 import type { ConvAttrs } from '../../graph/attrs.js';
 import { resolveWindow } from '../../graph/geometry.js';
 import { floatTensor, type FloatTensor } from '../../graph/tensor.js';
+import { activate } from './activation.js';
 import { floatIn, type RefKernel } from './types.js';
 
 /**
@@ -99,3 +100,11 @@ function dot4x2(w: Float32Array, wo: number, a: Float32Array, ao: number, K: num
 export const Conv: RefKernel<'Conv'> = (attrs, inputs) => [
   conv2d(floatIn(inputs, 0), floatIn(inputs, 1), inputs[2] === undefined ? undefined : floatIn(inputs, 2), attrs),
 ];
+
+/** Conv, then + residual, then the activation: the composition FusedConv stands for. */
+export const FusedConv: RefKernel<'FusedConv'> = (attrs, inputs) => {
+  const y = conv2d(floatIn(inputs, 0), floatIn(inputs, 1), inputs[2] === undefined ? undefined : floatIn(inputs, 2), attrs);
+  const r = attrs.residual ? floatIn(inputs, 3).data : undefined;
+  for (let i = 0; i < y.data.length; i++) y.data[i] = activate(y.data[i]! + (r === undefined ? 0 : r[i]!), attrs.activation);
+  return [y];
+};

@@ -2,7 +2,7 @@
 import type { OpType } from '../../graph/attrs.js';
 import { Clip, HardSigmoid, HardSwish, Relu, Sigmoid } from './activation.js';
 import { Add, Div, Mul, Sub } from './binary.js';
-import { Conv } from './conv.js';
+import { Conv, FusedConv } from './conv.js';
 import { Cast, Concat, Constant, Dropout, Flatten, Gather, Identity, Pad, Reshape, Shape, Slice, Squeeze, Unsqueeze } from './data-movement.js';
 import { Gemm, MatMul } from './linear.js';
 import { BatchNormalization, Softmax } from './normalization.js';
@@ -12,7 +12,7 @@ import type { RefKernel } from './types.js';
 export type RefKernels = { readonly [O in OpType]: RefKernel<O> };
 
 export const REF_KERNELS: RefKernels = {
-  Conv, BatchNormalization, Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Add, Sub, Mul, Div,
+  Conv, FusedConv, BatchNormalization, Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Add, Sub, Mul, Div,
   GlobalAveragePool, AveragePool, MaxPool, Flatten, Reshape, Gemm, MatMul, Concat, Softmax,
   Identity, Dropout, Constant, Shape, Gather, Unsqueeze, Squeeze, Slice, Pad, Cast,
 };
