@@ -1,5 +1,8 @@
 /** What every CLI verb shares: one-line errors, JSON on stdout only, progress bars on stderr. */
 import { SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import { BACKENDS, compile, DEFAULT_BACKEND, type Backend, type Session } from '../runtime/session.js';
+import { WasmSession } from '../runtime/wasm/session.js';
 import { SparseCnnError } from '../errors.js';
 import type { Model } from '../graph/ir.js';
 import { loadModel } from '../node/models.js';
@@ -84,6 +87,30 @@ export function parseNumberList(name: string, len: number): (v: string) => numbe
     if (a.length !== len || a.some((x) => !Number.isFinite(x))) throw new SparseCnnError('INVALID_ARGUMENT', `${name} must be ${len} comma-separated numbers, got '${v}'`);
     return a;
   };
+}
+
+/** --backend and --threads, shared by every verb that runs a model. */
+export function engineOptions(cmd: Command): Command {
+  return cmd
+    .option('--backend <name>', `execution backend: ${BACKENDS.join(' | ')}`, parseBackend, DEFAULT_BACKEND)
+    .option('-t, --threads <n>', 'threads for the wasm backend (default: all cores)', parsePositiveInt('--threads'));
+}
+
+export function parseBackend(v: string): Backend {
+  if (!(BACKENDS as readonly string[]).includes(v)) throw new SparseCnnError('INVALID_ARGUMENT', `unknown backend '${v}' (available: ${BACKENDS.join(', ')})`);
+  return v as Backend;
+}
+
+export interface EngineOptions {
+  readonly backend: Backend;
+  readonly threads?: number;
+}
+
+/** Compiles with the verb's engine options and reports any choice the engine made on stderr. */
+export async function compileFor(model: Model, opts: EngineOptions, out: Output, extra: { profile?: boolean } = {}): Promise<Session> {
+  const s = await compile(model, { backend: opts.backend, ...(opts.threads !== undefined ? { threads: opts.threads } : {}), ...extra });
+  if (s instanceof WasmSession) for (const n of s.notes) out.note(`note: ${n}`);
+  return s;
 }
 
 export function fmtCount(n: number): string {

@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import '../node/runtime.js';
+import { register as bench } from './bench.js';
 import { register as demo } from './demo.js';
 import { register as evalCmd } from './eval.js';
 import { register as exportCmd } from './export.js';
@@ -23,8 +25,9 @@ Examples:
   $ sparsecnn info resnet56
   $ sparsecnn eval resnet20 --data ../shared/data/cifar10 --json
   $ sparsecnn run resnet20 --input cat.png
-  $ sparsecnn export mobilenetv2 -o mobilenetv2.onnx`);
-  for (const reg of [demo, info, run, evalCmd, zoo, exportCmd]) reg(program);
+  $ sparsecnn export mobilenetv2 -o mobilenetv2.onnx
+  $ sparsecnn bench resnet50 --threads 2            # speed vs onnxruntime and tfjs`);
+  for (const reg of [demo, info, run, evalCmd, zoo, exportCmd, bench]) reg(program);
   program.exitOverride((err) => {
     // commander already printed its message; keep its exit code (0 for --help/--version).
     process.exit(err.exitCode);

@@ -3,3 +3,4 @@ export { loadModel, loadOnnxFile, saveModel, type LoadOptions } from './models.j
 export { loadCifar10, readImage } from './data.js';
 export { readBytes, writeNewFile } from './files.js';
 export { ASSETS, BUNDLED_CIFAR10, PACKAGE_ROOT, findModelFile, modelSearchPath } from './paths.js';
+export { useNodeRuntime, nodeWorkerFactory } from './runtime.js';

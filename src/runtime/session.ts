@@ -11,12 +11,20 @@ import { runPasses } from '../graph/passes/index.js';
 import type { FloatTensor, Tensor } from '../graph/tensor.js';
 import { validateGraph } from '../graph/validate.js';
 import { bindInputs, feedInputs } from './bind.js';
+import { WasmSession } from './wasm/session.js';
 
-export type Backend = 'ref';
+export type Backend = 'ref' | 'wasm';
+export const BACKENDS: readonly Backend[] = ['ref', 'wasm'];
+/** What compile() uses when no backend is named. */
+export const DEFAULT_BACKEND: Backend = 'ref';
 
 export interface CompileOptions {
-  /** 'ref': the plain TypeScript oracle. */
+  /** 'wasm': WebAssembly SIMD kernels, threads, planned arena. 'ref': the plain TypeScript oracle. */
   readonly backend?: Backend;
+  /** wasm: threads including the caller's (default: all cores; 1 needs no SharedArrayBuffer). */
+  readonly threads?: number;
+  /** wasm: use relaxed-SIMD kernels (fused multiply-add) where the platform validates them (default true). */
+  readonly relaxedSimd?: boolean;
   /** Names of graph passes to skip (see graph/passes/index.ts). */
   readonly disablePasses?: readonly string[];
   /** Record per-layer times on every run (read them with session.profile()). */
@@ -138,7 +146,9 @@ function buildPlan(graph: Graph, shapes: ReadonlyMap<string, readonly number[]>,
 
 export async function compile(model: Model | Graph, options: CompileOptions = {}): Promise<Session> {
   const graph = 'graph' in model ? model.graph : model;
-  if (options.backend !== undefined && options.backend !== 'ref') fail('INVALID_ARGUMENT', `unknown backend '${String(options.backend)}' (available: ref)`);
+  const backend = options.backend ?? DEFAULT_BACKEND;
+  if (!BACKENDS.includes(backend)) fail('INVALID_ARGUMENT', `unknown backend '${String(backend)}' (available: ${BACKENDS.join(', ')})`);
   validateGraph(graph);
+  if (backend === 'wasm') return WasmSession.create(graph, options);
   return new RefSession(graph, options);
 }

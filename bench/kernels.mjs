@@ -1,0 +1,173 @@
+#!/usr/bin/env node
+/**
+ * Micro-benchmark of the dense WebAssembly kernels, single thread: GFLOP/s (1 MAC = 2 FLOP) on
+ * ResNet-50 conv shapes and MobileNetV2 depthwise shapes, plain SIMD vs relaxed SIMD (FMA).
+ * Each case: warm-up (V8 tiers the module up from Liftoff to TurboFan), then the median of
+ * RUNS timed runs, each run repeating the call until it lasts ≥ 40 ms.
+ *
+ *   npm run build && node bench/kernels.mjs [--runs 7] [--filter 3x3] [--variants] [--out FILE]
+ *
+ * --variants also times each fixed micro-kernel height (f32_conv2d_6x8, f32_conv2d_4x8).
+ * --out writes the Markdown table (with machine, date, node version and command) to FILE.
+ */
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+
+v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const W = await import(join(ROOT, 'dist', 'src', 'kernels', 'wasm', 'index.js'));
+const P = await import(join(ROOT, 'dist', 'src', 'kernels', 'wasm', 'packing.js'));
+
+const argv = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : def;
+};
+const RUNS = Number(opt('--runs', '7'));
+const FILTER = opt('--filter', '');
+const OUT = opt('--out', '');
+const VARIANTS = argv.includes('--variants');
+const MIN_RUN_MS = 40;
+
+/** [label, H, W, Cin, OC, k, stride, pad] — ResNet-50 shapes (N = 1). */
+const CONVS = [
+  ['3x3 64→64 @56x56', 56, 56, 64, 64, 3, 1, 1],
+  ['3x3 128→128 @28x28', 28, 28, 128, 128, 3, 1, 1],
+  ['3x3 256→256 @14x14', 14, 14, 256, 256, 3, 1, 1],
+  ['3x3 512→512 @7x7', 7, 7, 512, 512, 3, 1, 1],
+  ['1x1 256→64 @56x56', 56, 56, 256, 64, 1, 1, 0],
+  ['1x1 64→256 @56x56', 56, 56, 64, 256, 1, 1, 0],
+  ['1x1 1024→256 @14x14', 14, 14, 1024, 256, 1, 1, 0],
+  ['1x1 2048→512 @7x7', 7, 7, 2048, 512, 1, 1, 0],
+];
+/** [label, H (input), C, stride] — MobileNetV2 depthwise 3x3, pad 1. */
+const DWS = [
+  ['dw3x3 C=96 @112x112 s2', 112, 96, 2],
+  ['dw3x3 C=144 @56x56 s1', 56, 144, 1],
+  ['dw3x3 C=384 @14x14 s1', 14, 384, 1],
+  ['dw3x3 C=960 @7x7 s1', 7, 960, 1],
+];
+
+function median(a) {
+  const s = [...a].sort((x, y) => x - y);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Bump allocator over a fresh memory. */
+function arena(bytes) {
+  const pages = Math.ceil((bytes + W.RESERVED_BYTES + 1024 * 64) / 65536);
+  const memory = new WebAssembly.Memory({ initial: pages });
+  let top = W.RESERVED_BYTES;
+  const alloc = (n) => {
+    const p = top;
+    top += Math.ceil(n / 64) * 64;
+    if (top > pages * 65536) throw new Error('arena overflow');
+    return p;
+  };
+  return { memory, alloc };
+}
+
+function fill(memory, ptr, n, scale) {
+  const f = new Float32Array(memory.buffer, ptr, n);
+  for (let i = 0; i < n; i++) f[i] = (Math.sin(i * 0.7311 + 0.3) * scale);
+}
+
+function time(fn) {
+  for (let i = 0; i < 5; i++) fn(); // tier-up
+  let reps = 1;
+  for (;;) {
+    const t = performance.now();
+    for (let i = 0; i < reps; i++) fn();
+    const ms = performance.now() - t;
+    if (ms >= MIN_RUN_MS) break;
+    reps = Math.max(reps * 2, Math.ceil((reps * MIN_RUN_MS * 1.2) / Math.max(ms, 0.01)));
+  }
+  const runs = [];
+  for (let r = 0; r < RUNS; r++) {
+    const t = performance.now();
+    for (let i = 0; i < reps; i++) fn();
+    runs.push((performance.now() - t) / reps);
+  }
+  return median(runs);
+}
+
+async function convCase(c, relaxed, entry) {
+  const [, H, Wd, Cin, OC, k, s, pad] = c;
+  const OH = Math.floor((H + 2 * pad - k) / s) + 1;
+  const OW = Math.floor((Wd + 2 * pad - k) / s) + 1;
+  const K = k * k * Cin;
+  const wp = P.packConvWeights(new Float32Array(OC * K).map((_, i) => Math.sin(i) / Math.sqrt(K)), OC, Cin, k, k);
+  const bias = P.packBias(new Float32Array(OC).fill(0.1), OC);
+  const xN = H * Wd * Cin, yN = OH * OW * OC;
+  const { memory, alloc } = arena((xN + yN + wp.length + bias.length) * 4 + W.convScratchBytes(K) + 4096);
+  const kern = await W.instantiateKernels(memory, { relaxed, shared: false });
+  const x = alloc(xN * 4), y = alloc(yN * 4), w = alloc(wp.length * 4), b = alloc(bias.length * 4), scr = alloc(W.convScratchBytes(K));
+  fill(memory, x, xN, 1);
+  new Float32Array(memory.buffer, w, wp.length).set(wp);
+  new Float32Array(memory.buffer, b, bias.length).set(bias);
+  const fn = kern[entry];
+  const T = Math.ceil(OC / P.NR);
+  const ms = time(() => fn(x, H, Wd, Cin, OH, OW, k, k, s, s, 1, 1, pad, pad, Cin, w, b, OC, y, OC, 0, 1, 0, 0, 0, OH * OW, 0, T, scr));
+  return { ms, gflops: (2 * OH * OW * OC * K) / (ms * 1e6) };
+}
+
+async function dwCase(c, relaxed) {
+  const [, H, C, s] = c;
+  const OH = Math.floor((H + 2 - 3) / s) + 1;
+  const wp = P.packDepthwiseWeights(new Float32Array(C * 9).map((_, i) => Math.sin(i) / 3), C, 3, 3);
+  const bias = P.packBias(new Float32Array(C).fill(0.1), C);
+  const xN = H * H * C, yN = OH * OH * C;
+  const { memory, alloc } = arena((xN + yN + wp.length + bias.length) * 4 + 4096);
+  const kern = await W.instantiateKernels(memory, { relaxed, shared: false });
+  const x = alloc(xN * 4), y = alloc(yN * 4), w = alloc(wp.length * 4), b = alloc(bias.length * 4);
+  fill(memory, x, xN, 1);
+  new Float32Array(memory.buffer, w, wp.length).set(wp);
+  new Float32Array(memory.buffer, b, bias.length).set(bias);
+  const ms = time(() => kern.dwconv2d(x, H, H, C, OH, OH, 3, 3, s, s, 1, 1, 1, 1, w, b, y, 0, 2, 0, 6, 0, OH * OH));
+  return { ms, gflops: (2 * OH * OH * C * 9) / (ms * 1e6) };
+}
+
+const relaxedOk = W.relaxedSimdSupported();
+const flavours = relaxedOk ? [false, true] : [false];
+const rows = [];
+const entries = VARIANTS ? ['conv2d', ...W.CONV_KERNELS.map((v) => v.name)] : ['conv2d'];
+for (const c of CONVS) {
+  if (FILTER && !c[0].includes(FILTER)) continue;
+  for (const entry of entries) {
+    const r = { label: entry === 'conv2d' ? c[0] : `${c[0]} [${entry}]`, res: [] };
+    for (const relaxed of flavours) r.res.push(await convCase(c, relaxed, entry));
+    rows.push(r);
+    console.log(`${r.label.padEnd(44)} ${r.res.map((x) => `${x.gflops.toFixed(1).padStart(6)} GFLOP/s (${x.ms.toFixed(3)} ms)`).join('   ')}`);
+  }
+}
+for (const c of DWS) {
+  if (FILTER && !c[0].includes(FILTER)) continue;
+  const r = { label: c[0], res: [] };
+  for (const relaxed of flavours) r.res.push(await dwCase(c, relaxed));
+  rows.push(r);
+  console.log(`${r.label.padEnd(44)} ${r.res.map((x) => `${x.gflops.toFixed(1).padStart(6)} GFLOP/s (${x.ms.toFixed(3)} ms)`).join('   ')}`);
+}
+
+if (OUT) {
+  const cmd = `node bench/kernels.mjs ${argv.join(' ')}`.trim();
+  const md = [
+    `# WebAssembly kernel micro-benchmark`,
+    '',
+    `- machine: ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} logical CPUs), single thread`,
+    `- date: ${new Date().toISOString()}`,
+    `- node: ${process.version} (V8 ${process.versions.v8}); relaxed SIMD ${relaxedOk ? 'available (--experimental-wasm-relaxed-simd)' : 'NOT available'}`,
+    `- command: \`${cmd}\``,
+    `- method: 5 warm-up calls, then the median of ${RUNS} runs (each ≥ ${MIN_RUN_MS} ms of repeated calls); 1 MAC = 2 FLOP; conv epilogue bias + relu; depthwise bias + relu6`,
+    '',
+    `| kernel / shape | simd GFLOP/s | simd ms | ${relaxedOk ? 'relaxed GFLOP/s | relaxed ms |' : ''}`,
+    `|---|---:|---:|${relaxedOk ? '---:|---:|' : ''}`,
+    ...rows.map((r) => `| ${r.label} | ${r.res.map((x) => `${x.gflops.toFixed(1)} | ${x.ms.toFixed(3)}`).join(' | ')} |`),
+    '',
+  ].join('\n');
+  mkdirSync(dirname(OUT), { recursive: true });
+  writeFileSync(OUT, md);
+  console.log(`wrote ${OUT}`);
+}

@@ -1,0 +1,228 @@
+/**
+ * Loader and typed ABI of the dense WebAssembly SIMD kernels (browser-safe: no node:* imports).
+ * The binaries come from src/kernels/wasm/assembly via scripts/build-wasm.mjs; the ABI, naming
+ * grammar and weight layouts are documented in ./README.md and ./packing.ts.
+ *
+ * All kernel arguments are numbers: pointers are byte offsets into the memory the caller passes
+ * (f32 little-endian, NHWC), sizes are element counts, work ranges are half-open so an executor can
+ * split them across threads. No kernel allocates; 0 as a bias/res pointer means "none", which is
+ * why nothing may live at offset 0: the caller allocates only at or above RESERVED_BYTES.
+ */
+import * as binaries from './generated/wasm-binaries.js';
+import { MR, NR } from './packing.js';
+
+/** Bytes at the start of memory the module reserves (it has no data or stack, but offset 0 stays unused: 0 means "none"). */
+export const RESERVED_BYTES: number = binaries.reservedBytes;
+
+/** Activation codes of the `act` argument. Epilogue order: acc + bias (+ residual) → activation. */
+export const Act = {
+  none: 0,
+  relu: 1,
+  /** clip(a0, a1); relu6 = clip(0, 6). */
+  clip: 2,
+  /** x·clip(x/6 + 1/2, 0, 1). */
+  hardswish: 3,
+  /** clip(a0·x + a1, 0, 1). */
+  hardsigmoid: 4,
+  sigmoid: 5,
+  /** x·sigmoid(x). */
+  silu: 6,
+} as const;
+export type ActCode = (typeof Act)[keyof typeof Act];
+
+/** Dense conv (and Gemm as a 1x1 conv on a 1x1 image): pixels [p0, p1) x output-channel tiles [t0, t1). */
+export type Conv2dFn = (
+  x: number, H: number, W: number, xc: number, OH: number, OW: number, kh: number, kw: number,
+  sh: number, sw: number, dh: number, dw: number, pt: number, pl: number, Cin: number,
+  wpk: number, bias: number, OC: number, y: number, yc: number, res: number,
+  act: number, a0: number, a1: number, p0: number, p1: number, t0: number, t1: number, scratch: number,
+) => void;
+
+/** One MR x 8 micro-kernel: rows of A at a + m·as, packed tile w ([K][8]), nc ≤ 8 valid channels; tmp: 32 scratch bytes. */
+export type GemmMicrokernelFn = (
+  a: number, as: number, K: number, w: number, bias: number, y: number, ys: number, res: number,
+  nc: number, act: number, a0: number, a1: number, tmp: number,
+) => void;
+
+export type DwConv2dFn = (
+  x: number, H: number, W: number, C: number, OH: number, OW: number, kh: number, kw: number,
+  sh: number, sw: number, dh: number, dw: number, pt: number, pl: number,
+  wpk: number, bias: number, y: number, res: number, act: number, a0: number, a1: number, p0: number, p1: number,
+) => void;
+
+export type MaxPool2dFn = (
+  x: number, H: number, W: number, C: number, OH: number, OW: number, kh: number, kw: number,
+  sh: number, sw: number, dh: number, dw: number, pt: number, pl: number, y: number, p0: number, p1: number,
+) => void;
+
+export type AvgPool2dFn = (
+  x: number, H: number, W: number, C: number, OH: number, OW: number, kh: number, kw: number,
+  sh: number, sw: number, pt: number, pl: number, pb: number, pr: number, countIncludePad: number,
+  y: number, p0: number, p1: number,
+) => void;
+
+export type GlobalAvgPoolFn = (x: number, HW: number, C: number, y: number, n0: number, n1: number) => void;
+export type AddFn = (a: number, b: number, y: number, n: number, act: number, a0: number, a1: number, i0: number, i1: number) => void;
+export type MulChannelFn = (x: number, s: number, y: number, HW: number, C: number, n0: number, n1: number) => void;
+export type ActivationFn = (x: number, y: number, n: number, act: number, a0: number, a1: number, i0: number, i1: number) => void;
+export type SoftmaxRowsFn = (x: number, y: number, rows: number, cols: number) => void;
+
+/** The conv2d variants with a fixed micro-kernel height (for the profiler). */
+export type Conv2dVariant = 'f32_conv2d_6x8' | 'f32_conv2d_4x8';
+export type GemmMicrokernel = 'f32_gemm_1x8' | 'f32_gemm_2x8' | 'f32_gemm_3x8' | 'f32_gemm_4x8' | 'f32_gemm_5x8' | 'f32_gemm_6x8';
+
+export type WasmKernels = {
+  readonly memory: WebAssembly.Memory;
+  readonly relaxed: boolean;
+  readonly shared: boolean;
+  /** Picks the micro-kernel height per call. */
+  readonly conv2d: Conv2dFn;
+  readonly dwconv2d: DwConv2dFn;
+  readonly maxpool2d: MaxPool2dFn;
+  readonly avgpool2d: AvgPool2dFn;
+  readonly globalavgpool: GlobalAvgPoolFn;
+  readonly add: AddFn;
+  readonly mul_channel: MulChannelFn;
+  readonly activation: ActivationFn;
+  readonly softmax_rows: SoftmaxRowsFn;
+  /** What the module itself computes for convScratchBytes (a test checks the JS mirror agrees). */
+  readonly conv2d_scratch_bytes: (K: number) => number;
+  readonly conv2d_block_pixels: (K: number) => number;
+} & { readonly [V in Conv2dVariant]: Conv2dFn } & { readonly [G in GemmMicrokernel]: GemmMicrokernelFn };
+
+export interface KernelOptions {
+  /** Use the build with f32x4.relaxed_madd (check relaxedSimdSupported() first). */
+  readonly relaxed: boolean;
+  /** Memory is a shared WebAssembly.Memory (threads). */
+  readonly shared: boolean;
+}
+
+/** One entry per conv2d variant: the list the tests, benchmarks and profiler iterate. */
+export interface ConvKernelInfo {
+  readonly name: Conv2dVariant;
+  readonly mr: number;
+  readonly nr: number;
+}
+export const CONV_KERNELS: readonly ConvKernelInfo[] = [
+  { name: 'f32_conv2d_6x8', mr: 6, nr: NR },
+  { name: 'f32_conv2d_4x8', mr: 4, nr: NR },
+];
+
+export interface GemmMicrokernelInfo {
+  readonly name: GemmMicrokernel;
+  readonly mr: number;
+  readonly nr: number;
+}
+export const GEMM_MICROKERNELS: readonly GemmMicrokernelInfo[] = [1, 2, 3, 4, 5, 6].map((mr) => ({ name: `f32_gemm_${mr}x8` as GemmMicrokernel, mr, nr: NR }));
+
+/** Gathered pixels per block (mirror of convBlockPixels in assembly/layout.ts). */
+export function convBlockPixels(K: number): number {
+  let m = Math.floor((256 * 1024) / (K * 4));
+  m -= m % 12;
+  return Math.min(192, Math.max(12, m));
+}
+
+/** Scratch bytes one conv2d call with reduction length K = kh·kw·Cin needs (one buffer per concurrent call). */
+export function convScratchBytes(K: number): number {
+  return 256 + convBlockPixels(K) * K * 4;
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
+  const lut = new Uint8Array(128);
+  for (let i = 0; i < B64.length; i++) lut[B64.charCodeAt(i)] = i;
+  const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
+  const out = new Uint8Array((s.length / 4) * 3 - pad);
+  let o = 0;
+  for (let i = 0; i < s.length; i += 4) {
+    const v = (lut[s.charCodeAt(i)]! << 18) | (lut[s.charCodeAt(i + 1)]! << 12) | (lut[s.charCodeAt(i + 2)]! << 6) | lut[s.charCodeAt(i + 3)]!;
+    if (o < out.length) out[o++] = v >> 16;
+    if (o < out.length) out[o++] = (v >> 8) & 255;
+    if (o < out.length) out[o++] = v & 255;
+  }
+  return out;
+}
+
+function binaryFor(opts: KernelOptions): string {
+  if (opts.relaxed) return opts.shared ? binaries.relaxedSimdShared : binaries.relaxedSimd;
+  return opts.shared ? binaries.simdShared : binaries.simd;
+}
+
+let relaxedOk: boolean | undefined;
+
+/**
+ * Whether this engine validates the relaxed-SIMD binary. Node 20 needs
+ * `--experimental-wasm-relaxed-simd` (v8.setFlagsFromString before the first compile); Chrome 114+
+ * and Node 22+ have it on by default.
+ */
+export function relaxedSimdSupported(): boolean {
+  relaxedOk ??= WebAssembly.validate(decodeBase64(binaries.relaxedSimd));
+  return relaxedOk;
+}
+
+/** Whether this engine validates the plain SIMD binary (WebAssembly SIMD128). */
+export function simdSupported(): boolean {
+  return WebAssembly.validate(decodeBase64(binaries.simd));
+}
+
+const modules = new Map<string, Promise<WebAssembly.Module>>();
+
+/** The compiled module of one variant, cached; post it to workers and instantiate there with instantiateKernelsFromModule. */
+export function compileKernels(opts: KernelOptions): Promise<WebAssembly.Module> {
+  const key = `${opts.relaxed ? 'relaxed' : 'simd'}-${opts.shared ? 'shared' : 'local'}`;
+  let m = modules.get(key);
+  if (m === undefined) {
+    m = WebAssembly.compile(decodeBase64(binaryFor(opts)));
+    modules.set(key, m);
+  }
+  return m;
+}
+
+function exported<F>(exports: Record<string, unknown>, name: string): F {
+  const f = exports[name];
+  if (typeof f !== 'function') throw new Error(`internal error: the wasm kernels have no export '${name}'`);
+  return f as F;
+}
+
+/** Instantiates an already compiled kernel module on `memory` (in a worker: the module and memory it was sent). */
+export async function instantiateKernelsFromModule(module: WebAssembly.Module, memory: WebAssembly.Memory, opts: KernelOptions): Promise<WasmKernels> {
+  const inst = await WebAssembly.instantiate(module, { env: { memory } });
+  const e = inst.exports;
+  if (exported<() => number>(e, 'relaxed_simd')() !== (opts.relaxed ? 1 : 0)) throw new Error('internal error: kernel module built for the other SIMD flavour');
+  if (exported<() => number>(e, 'tile_nr')() !== NR || exported<() => number>(e, 'tile_mr')() !== MR) throw new Error('internal error: packing.ts tile sizes disagree with the wasm kernels');
+  return {
+    memory,
+    relaxed: opts.relaxed,
+    shared: opts.shared,
+    conv2d: exported(e, 'conv2d'),
+    f32_conv2d_6x8: exported(e, 'f32_conv2d_6x8'),
+    f32_conv2d_4x8: exported(e, 'f32_conv2d_4x8'),
+    f32_gemm_1x8: exported(e, 'f32_gemm_1x8'),
+    f32_gemm_2x8: exported(e, 'f32_gemm_2x8'),
+    f32_gemm_3x8: exported(e, 'f32_gemm_3x8'),
+    f32_gemm_4x8: exported(e, 'f32_gemm_4x8'),
+    f32_gemm_5x8: exported(e, 'f32_gemm_5x8'),
+    f32_gemm_6x8: exported(e, 'f32_gemm_6x8'),
+    dwconv2d: exported(e, 'dwconv2d'),
+    maxpool2d: exported(e, 'maxpool2d'),
+    avgpool2d: exported(e, 'avgpool2d'),
+    globalavgpool: exported(e, 'globalavgpool'),
+    add: exported(e, 'add'),
+    mul_channel: exported(e, 'mul_channel'),
+    activation: exported(e, 'activation'),
+    softmax_rows: exported(e, 'softmax_rows'),
+    conv2d_scratch_bytes: exported(e, 'conv2d_scratch_bytes'),
+    conv2d_block_pixels: exported(e, 'conv2d_block_pixels'),
+  };
+}
+
+/**
+ * Instantiates the kernels on `memory` (created by the caller: shared with a maximum for threads).
+ * The caller allocates tensors only at or above RESERVED_BYTES.
+ */
+export async function instantiateKernels(memory: WebAssembly.Memory, opts: { relaxed: boolean; shared: boolean }): Promise<WasmKernels> {
+  return instantiateKernelsFromModule(await compileKernels(opts), memory, opts);
+}
+
+export { MR, NR } from './packing.js';

@@ -1,0 +1,99 @@
+/**
+ * JS-side packing of weights into the layouts the WebAssembly kernels read (done once per model).
+ *
+ * Dense conv / Gemm weights — tiles of NR = 8 output channels, each tile [K][NR], K = kh·kw·Cin in
+ * (ky, kx, ci) order, the last tile zero-padded past OC:
+ *
+ *     tile t (channels 8t .. 8t+7)           k = (ky·kw + kx)·Cin + ci
+ *     ┌──────────────────────────────┐
+ *     │ k=0   : w[8t][0..] … w[8t+7] │  8 floats: W[k, 8t + j] = w[8t + j][ci][ky][kx]
+ *     │ k=1   : …                    │
+ *     │ k=K-1 : …                    │
+ *     └──────────────────────────────┘  tile t+1 follows at byte offset (t+1)·K·8·4
+ *
+ *   packed length = ceil(OC / 8) · K · 8 floats. A grouped conv packs each group's
+ *   [OC/g][Cin/g][kh][kw] slice on its own and the executor offsets x, y and wpk per group.
+ *   Gemm's B ([K][N], or [N][K] with transB) packs exactly as a 1x1 conv with Cin = K, OC = N
+ *   (fold Gemm's alpha into B and beta·C into the bias before packing).
+ *
+ * Bias — OC floats zero-padded to a multiple of 8 (the micro-kernel loads a whole tile's bias).
+ *
+ * Depthwise weights — tap-major, channels padded to a multiple of 4 with zeros:
+ *
+ *     tap (ky·kw + kx) : [ w[0][0][ky][kx], w[1][0][ky][kx], …, w[C-1][0][ky][kx], 0 … ]   Cp = ceil(C/4)·4 floats
+ *
+ *   packed length = kh·kw·Cp floats; the bias uses packBias(b, C).
+ */
+
+/** Output channels per weight tile (the micro-kernel width: two v128 of f32). */
+export const NR = 8;
+/** Rows of the largest micro-kernel (pixels per register block); 4 is the other height offered. */
+export const MR = 6;
+/** Channel padding of depthwise weights (one v128 of f32). */
+export const DW_CHANNEL_ALIGN = 4;
+
+function roundUp(n: number, m: number): number {
+  return Math.ceil(n / m) * m;
+}
+
+function checkLength(name: string, got: number, want: number): void {
+  if (got !== want) throw new Error(`internal error: ${name} has ${got} values, expected ${want}`);
+}
+
+/** OIHW [OC][Cin][kh][kw] → tiles [ceil(OC/8)][kh·kw·Cin][8]. */
+export function packConvWeights(w: Float32Array, OC: number, Cin: number, kh: number, kw: number): Float32Array {
+  checkLength('conv weight', w.length, OC * Cin * kh * kw);
+  const K = kh * kw * Cin;
+  const tiles = Math.ceil(OC / NR);
+  const out = new Float32Array(tiles * K * NR);
+  for (let oc = 0; oc < OC; oc++) {
+    const base = Math.floor(oc / NR) * K * NR + (oc % NR);
+    for (let ci = 0; ci < Cin; ci++) {
+      for (let ky = 0; ky < kh; ky++) {
+        for (let kx = 0; kx < kw; kx++) {
+          const k = (ky * kw + kx) * Cin + ci;
+          out[base + k * NR] = w[((oc * Cin + ci) * kh + ky) * kw + kx]!;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** [C][1][kh][kw] → [kh·kw][roundUp(C, 4)]. */
+export function packDepthwiseWeights(w: Float32Array, C: number, kh: number, kw: number): Float32Array {
+  checkLength('depthwise weight', w.length, C * kh * kw);
+  const Cp = roundUp(C, DW_CHANNEL_ALIGN);
+  const out = new Float32Array(kh * kw * Cp);
+  for (let c = 0; c < C; c++) {
+    for (let t = 0; t < kh * kw; t++) out[t * Cp + c] = w[c * kh * kw + t]!;
+  }
+  return out;
+}
+
+/** Gemm B ([K][N], or [N][K] when transB) → the 1x1-conv tile layout with OC = N. */
+export function packGemmWeights(b: Float32Array, K: number, N: number, transB: boolean): Float32Array {
+  checkLength('Gemm B', b.length, K * N);
+  const tiles = Math.ceil(N / NR);
+  const out = new Float32Array(tiles * K * NR);
+  for (let n = 0; n < N; n++) {
+    const base = Math.floor(n / NR) * K * NR + (n % NR);
+    for (let k = 0; k < K; k++) out[base + k * NR] = transB ? b[n * K + k]! : b[k * N + n]!;
+  }
+  return out;
+}
+
+/** Bias (or zeros) padded to a multiple of 8. */
+export function packBias(b: Float32Array | undefined, OC: number): Float32Array {
+  const out = new Float32Array(roundUp(Math.max(OC, 1), NR));
+  if (b !== undefined) {
+    checkLength('bias', b.length, OC);
+    out.set(b);
+  }
+  return out;
+}
+
+/** Floats of packed conv weights for OC output channels and reduction length K. */
+export function packedConvLength(OC: number, K: number): number {
+  return Math.ceil(OC / NR) * K * NR;
+}

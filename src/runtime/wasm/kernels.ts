@@ -1,0 +1,26 @@
+/**
+ * The executor's view of the kernel library: a name-indexed caller (so a job can cross to a worker
+ * as numbers), the packing functions, and the memory the module reserves for itself.
+ */
+import { convScratchBytes, instantiateKernels, RESERVED_BYTES, type WasmKernels } from '../../kernels/wasm/index.js';
+import { MR, NR, packBias, packConvWeights, packDepthwiseWeights, packGemmWeights } from '../../kernels/wasm/packing.js';
+import type { Packing } from './lower.js';
+import type { KernelName } from './plan-types.js';
+
+export const KERNEL_NAMES: readonly KernelName[] = ['conv2d', 'dwconv2d', 'maxpool2d', 'avgpool2d', 'globalavgpool', 'add', 'mul_channel', 'activation', 'softmax_rows'];
+export const KERNEL_INDEX: ReadonlyMap<KernelName, number> = new Map(KERNEL_NAMES.map((k, i) => [k, i]));
+
+export type KernelCaller = (fn: KernelName, args: readonly number[]) => void;
+
+export const PACKING: Packing = { MR, NR, packConvWeights, packDepthwiseWeights, packGemmWeights, packBias, convScratchBytes };
+export { RESERVED_BYTES };
+
+export async function loadKernels(memory: WebAssembly.Memory, opts: { relaxed: boolean; shared: boolean }): Promise<{ call: KernelCaller; kernels: WasmKernels }> {
+  const kernels = await instantiateKernels(memory, opts);
+  // Every kernel takes only numbers (pointers are byte offsets); the ABI is checked by the kernel tests.
+  const table = new Map<KernelName, (...a: number[]) => void>(KERNEL_NAMES.map((k) => [k, kernels[k] as unknown as (...a: number[]) => void]));
+  return {
+    kernels,
+    call: (fn, args) => table.get(fn)!(...args),
+  };
+}

@@ -1,0 +1,318 @@
+/**
+ * Lowering: a fused graph with bound shapes → a list of kernel calls over arena buffers.
+ * Each op maps to a WebAssembly kernel when its shape and attributes allow; anything else runs
+ * its reference kernel on the host (HostStep), so every graph the IR accepts still runs.
+ */
+import { ACTIVATION_CODES, type Activation, type ConvAttrs } from '../../graph/attrs.js';
+import { resolveWindow } from '../../graph/geometry.js';
+import { evalNode } from '../../graph/infer.js';
+import type { Graph, Node, NodeOf } from '../../graph/ir.js';
+import type { ValueType } from '../../graph/ops/index.js';
+import { NO_ACTIVATION } from '../../graph/attrs.js';
+import { sizeOf, type FloatTensor, type Tensor } from '../../graph/tensor.js';
+import type { Arg, KernelStep, Step, ValueSlot } from './plan-types.js';
+import type { WeightStore } from './weights.js';
+import { nchwToNhwc, nhwcToNchw } from './layout.js';
+import { nhwcPad, nhwcSlice, runNhwcPad, runNhwcSlice } from './host-ops.js';
+
+/** The weight-packing functions of the kernel library (src/kernels/wasm/packing.ts). */
+export interface Packing {
+  readonly MR: number;
+  readonly NR: number;
+  packConvWeights(w: Float32Array, OC: number, Cin: number, kh: number, kw: number): Float32Array;
+  packDepthwiseWeights(w: Float32Array, C: number, kh: number, kw: number): Float32Array;
+  packGemmWeights(b: Float32Array, K: number, N: number, transB: boolean): Float32Array;
+  packBias(b: Float32Array | undefined, OC: number): Float32Array;
+  convScratchBytes(K: number): number;
+}
+
+export interface Lowered {
+  readonly steps: readonly Step[];
+  /** Buffers in the arena (root values only; aliases map onto them). */
+  readonly slots: ReadonlyMap<string, ValueSlot>;
+  /** value → the root value whose buffer it shares (Flatten of [N,C,1,1], Identity, ...). */
+  readonly alias: ReadonlyMap<string, string>;
+  readonly scratchBytes: number;
+}
+
+const F32 = 4;
+
+function actArgs(a: Activation): [number, number, number] {
+  return [ACTIVATION_CODES[a.kind], Number.isFinite(a.alpha) ? a.alpha : -3.4e38, Number.isFinite(a.beta) ? a.beta : 3.4e38];
+}
+
+export function lower(g: Graph, types: ReadonlyMap<string, ValueType>, store: WeightStore, pk: Packing): Lowered {
+  const steps: Step[] = [];
+  const slots = new Map<string, ValueSlot>();
+  const alias = new Map<string, string>();
+  let scratchBytes = 0;
+  const root = (v: string): string => alias.get(v) ?? v;
+  const shapeOf = (v: string): readonly number[] => types.get(v)!.shape;
+  const constant = (v: string | undefined): Tensor | undefined => (v ? g.initializers.get(v) : undefined);
+  const constFloat = (v: string | undefined): FloatTensor | undefined => {
+    const t = constant(v);
+    return t?.dtype === 'float32' ? t : undefined;
+  };
+  const slot = (v: string) => {
+    const t = types.get(v)!;
+    if (!slots.has(v)) slots.set(v, { bytes: sizeOf(t.shape) * (t.dtype === 'int64' ? 8 : F32), shape: t.shape, nhwc: t.shape.length === 4 });
+  };
+  const val = (v: string, offset = 0): Arg => ({ value: root(v), offset });
+  const kernel = (node: Node, s: Omit<KernelStep, 'kind' | 'node' | 'op'>) => steps.push({ kind: 'kernel', node: node.name, op: node.op, ...s, reads: s.reads.map(root), writes: s.writes.map(root) });
+  const aliasTo = (out: string, src: string) => alias.set(out, root(src));
+  for (const i of g.inputs) if (!g.initializers.has(i.name)) slot(i.name);
+
+  for (const node of g.nodes) {
+    const out = node.outputs[0]!;
+    if (!lowerNode(node)) hostStep(node);
+
+    function lowerNode(n: Node): boolean {
+      switch (n.op) {
+        case 'Conv':
+        case 'FusedConv':
+          return lowerConv(n);
+        case 'Gemm':
+          return lowerGemm(n);
+        case 'MaxPool':
+        case 'AveragePool': {
+          const [N, C, H, W] = shapeOf(n.inputs[0]!) as [number, number, number, number];
+          const r = resolveWindow(n.attrs, H, W);
+          const [kh, kw] = n.attrs.kernelShape;
+          const [sh, sw] = n.attrs.strides;
+          const [dh, dw] = n.attrs.dilations;
+          slot(out);
+          const P = N * r.outH * r.outW;
+          const args: Arg[] = n.op === 'MaxPool'
+            ? [val(n.inputs[0]!), H, W, C, r.outH, r.outW, kh, kw, sh, sw, dh, dw, r.pads[0], r.pads[1], val(out), { range: 'lo' }, { range: 'hi' }]
+            : [val(n.inputs[0]!), H, W, C, r.outH, r.outW, kh, kw, sh, sw, r.pads[0], r.pads[1], r.pads[2], r.pads[3], n.attrs.countIncludePad ? 1 : 0, val(out), { range: 'lo' }, { range: 'hi' }];
+          if (n.op === 'AveragePool' && (dh !== 1 || dw !== 1)) return false;
+          kernel(n, { fn: n.op === 'MaxPool' ? 'maxpool2d' : 'avgpool2d', args, total: P, grain: 1, reads: [n.inputs[0]!], writes: [out] });
+          return true;
+        }
+        case 'GlobalAveragePool': {
+          const [N, C, H, W] = shapeOf(n.inputs[0]!) as [number, number, number, number];
+          slot(out);
+          kernel(n, { fn: 'globalavgpool', args: [val(n.inputs[0]!), H * W, C, val(out), { range: 'lo' }, { range: 'hi' }], total: N, grain: 1, reads: [n.inputs[0]!], writes: [out] });
+          return true;
+        }
+        case 'Add': {
+          const [a, b] = n.inputs as [string, string];
+          if (constant(a) || constant(b) || shapeOf(a).join() !== shapeOf(b).join() || types.get(a)!.dtype !== 'float32') return false;
+          slot(out);
+          const count = sizeOf(shapeOf(out));
+          kernel(n, { fn: 'add', args: [val(a), val(b), val(out), count, 0, 0, 0, { range: 'lo' }, { range: 'hi' }], total: count, grain: 64, reads: [a, b], writes: [out] });
+          return true;
+        }
+        case 'Mul': {
+          // Squeeze-excite: [N,C,H,W] · [N,C,1,1]
+          const [a, b] = n.inputs as [string, string];
+          if (constant(a) || constant(b)) return false;
+          const sa = shapeOf(a);
+          const sb = shapeOf(b);
+          const [x, s] = sb.length === 4 && sb[2] === 1 && sb[3] === 1 && sa.length === 4 && (sa[2]! > 1 || sa[3]! > 1) ? [a, b] : [b, a];
+          const sx = shapeOf(x);
+          const ss = shapeOf(s);
+          if (sx.length !== 4 || ss.length !== 4 || ss[0] !== sx[0] || ss[1] !== sx[1] || ss[2] !== 1 || ss[3] !== 1) return false;
+          slot(out);
+          kernel(n, { fn: 'mul_channel', args: [val(x), val(s), val(out), sx[2]! * sx[3]!, sx[1]!, { range: 'lo' }, { range: 'hi' }], total: sx[0]!, grain: 1, reads: [x, s], writes: [out] });
+          return true;
+        }
+        case 'Relu':
+        case 'Sigmoid':
+        case 'HardSwish':
+        case 'HardSigmoid':
+        case 'Clip': {
+          const act = elementwiseActivation(n);
+          if (act === undefined || types.get(n.inputs[0]!)!.dtype !== 'float32') return false;
+          slot(out);
+          const count = sizeOf(shapeOf(out));
+          kernel(n, { fn: 'activation', args: [val(n.inputs[0]!), val(out), count, ...actArgs(act), { range: 'lo' }, { range: 'hi' }], total: count, grain: 64, reads: [n.inputs[0]!], writes: [out] });
+          return true;
+        }
+        case 'Softmax': {
+          const s = shapeOf(n.inputs[0]!);
+          const axis = n.attrs.axis < 0 ? n.attrs.axis + s.length : n.attrs.axis;
+          if (s.length !== 2 || axis !== 1) return false;
+          slot(out);
+          kernel(n, { fn: 'softmax_rows', args: [val(n.inputs[0]!), val(out), s[0]!, s[1]!], total: 1, grain: 1, reads: [n.inputs[0]!], writes: [out] });
+          return true;
+        }
+        case 'Flatten':
+        case 'Reshape':
+        case 'Squeeze':
+        case 'Unsqueeze': {
+          // Free when NHWC and NCHW orders coincide: the input is not 4-D, or its H = W = 1 and so is any 4-D output.
+          const si = shapeOf(n.inputs[0]!);
+          const so = shapeOf(out);
+          const same = (s: readonly number[]) => s.length !== 4 || (s[2] === 1 && s[3] === 1);
+          if (constant(n.inputs[0]) || !same(si) || !same(so)) return false;
+          aliasTo(out, n.inputs[0]!);
+          return true;
+        }
+        case 'Slice': {
+          const si = shapeOf(n.inputs[0]!);
+          const [st, en, ax, sp] = [1, 2, 3, 4].map((i) => constant(n.inputs[i]));
+          if (si.length !== 4 || constant(n.inputs[0]) || st === undefined || en === undefined || (n.inputs[3] && !ax) || (n.inputs[4] && !sp)) return false;
+          const spec = nhwcSlice(si, st, en, ax, sp);
+          slot(out);
+          const src = n.inputs[0]!;
+          steps.push({ kind: 'host', node: n.name, op: n.op, reads: [root(src)], writes: [root(out)], run: (mem, addr) => runNhwcSlice(mem, addr(root(src)) / F32, addr(root(out)) / F32, spec) });
+          return true;
+        }
+        case 'Pad': {
+          const si = shapeOf(n.inputs[0]!);
+          const pads = constant(n.inputs[1]);
+          const value = n.inputs[2] ? constant(n.inputs[2]) : undefined;
+          const axes = n.inputs[3] ? constant(n.inputs[3]) : undefined;
+          if (si.length !== 4 || n.attrs.mode !== 'constant' || constant(n.inputs[0]) || pads === undefined || (n.inputs[2] && !value) || (n.inputs[3] && !axes)) return false;
+          const spec = nhwcPad(si, pads, value, axes);
+          if (spec === undefined) return false;
+          slot(out);
+          const src = n.inputs[0]!;
+          steps.push({ kind: 'host', node: n.name, op: n.op, reads: [root(src)], writes: [root(out)], run: (mem, addr) => runNhwcPad(mem, addr(root(src)) / F32, addr(root(out)) / F32, spec) });
+          return true;
+        }
+        case 'Identity':
+        case 'Dropout':
+          if (constant(n.inputs[0])) return false;
+          aliasTo(out, n.inputs[0]!);
+          return true;
+        default:
+          return false;
+      }
+    }
+
+    function elementwiseActivation(n: Node): Activation | undefined {
+      switch (n.op) {
+        case 'Relu': return { kind: 'relu', alpha: 0, beta: 0 };
+        case 'Sigmoid': return { kind: 'sigmoid', alpha: 0, beta: 0 };
+        case 'HardSwish': return { kind: 'hardswish', alpha: 0, beta: 0 };
+        case 'HardSigmoid': return { kind: 'hardsigmoid', alpha: n.attrs.alpha, beta: n.attrs.beta };
+        case 'Clip': {
+          const lo = n.inputs[1] ? constFloat(n.inputs[1]) : undefined;
+          const hi = n.inputs[2] ? constFloat(n.inputs[2]) : undefined;
+          if ((n.inputs[1] && !lo) || (n.inputs[2] && !hi)) return undefined;
+          return { kind: 'clip', alpha: lo?.data[0] ?? -Infinity, beta: hi?.data[0] ?? Infinity };
+        }
+        default: return undefined;
+      }
+    }
+
+    function lowerConv(n: NodeOf<'Conv'> | NodeOf<'FusedConv'>): boolean {
+      const w = constFloat(n.inputs[1]);
+      const b = n.inputs[2] ? constFloat(n.inputs[2]) : undefined;
+      if (w === undefined || (n.inputs[2] && b === undefined)) return false;
+      const x = n.inputs[0]!;
+      const [N, C, H, W] = shapeOf(x) as [number, number, number, number];
+      const [OC, cinG, kh, kw] = w.shape as [number, number, number, number];
+      const attrs: ConvAttrs = n.attrs;
+      const r = resolveWindow({ ...attrs, kernelShape: [kh, kw] }, H, W);
+      const act = n.op === 'FusedConv' ? n.attrs.activation : NO_ACTIVATION;
+      const res = n.op === 'FusedConv' && n.attrs.residual ? n.inputs[3]! : undefined;
+      const [sh, sw] = attrs.strides;
+      const [dh, dw] = attrs.dilations;
+      const P = N * r.outH * r.outW;
+      const G = attrs.group;
+      slot(out);
+      const reads = res === undefined ? [x] : [x, res];
+      if (G === C && OC === C && cinG === 1) {
+        const wpk = store.get(`dw:${n.inputs[1]}`, () => pk.packDepthwiseWeights(w.data, C, kh, kw));
+        const bias = store.get(`dwb:${n.inputs[2] ?? ''}:${C}`, () => pk.packBias(b?.data, C));
+        kernel(n, {
+          fn: 'dwconv2d',
+          args: [val(x), H, W, C, r.outH, r.outW, kh, kw, sh, sw, dh, dw, r.pads[0], r.pads[1], { weight: wpk }, { weight: bias }, val(out), res === undefined ? 0 : val(res), ...actArgs(act), { range: 'lo' }, { range: 'hi' }],
+          total: P, grain: 1, reads, writes: [out],
+        });
+        return true;
+      }
+      const ocG = OC / G;
+      const K = kh * kw * cinG;
+      scratchBytes = Math.max(scratchBytes, pk.convScratchBytes(K));
+      for (let gi = 0; gi < G; gi++) {
+        const wg = w.data.subarray(gi * ocG * K, (gi + 1) * ocG * K);
+        const wpk = store.get(`conv:${n.inputs[1]}:${gi}`, () => pk.packConvWeights(wg, ocG, cinG, kh, kw));
+        const bias = store.get(`bias:${n.inputs[2] ?? ''}:${OC}:${gi}`, () => pk.packBias(b?.data.subarray(gi * ocG, (gi + 1) * ocG), ocG));
+        const tiles = Math.ceil(ocG / pk.NR);
+        // Split pixels across threads when there are enough of them, otherwise output-channel tiles.
+        const byPixel = P >= 4 * pk.MR;
+        const range: Arg[] = byPixel ? [{ range: 'lo' }, { range: 'hi' }, 0, tiles] : [0, P, { range: 'lo' }, { range: 'hi' }];
+        kernel(n, {
+          fn: 'conv2d',
+          args: [val(x, gi * cinG * F32), H, W, C, r.outH, r.outW, kh, kw, sh, sw, dh, dw, r.pads[0], r.pads[1], cinG, { weight: wpk }, { weight: bias }, ocG, val(out, gi * ocG * F32), OC, res === undefined ? 0 : val(res, gi * ocG * F32), ...actArgs(act), ...range, { scratch: true }],
+          total: byPixel ? P : tiles, grain: byPixel ? pk.MR : 1, reads, writes: [out],
+        });
+      }
+      return true;
+    }
+
+    function lowerGemm(n: NodeOf<'Gemm'>): boolean {
+      const bT = constFloat(n.inputs[1]);
+      const c = n.inputs[2] ? constFloat(n.inputs[2]) : undefined;
+      if (bT === undefined || n.attrs.transA || (n.inputs[2] && c === undefined)) return false;
+      const [M, K] = shapeOf(n.inputs[0]!) as [number, number];
+      const Nn = shapeOf(out)[1]!;
+      if (c !== undefined && !(c.data.length === Nn && (c.shape.length === 1 || c.shape[0] === 1))) return false;
+      const wpk = store.get(`gemm:${n.inputs[1]}:${n.attrs.alpha}:${n.attrs.transB}`, () => {
+        const scaled = n.attrs.alpha === 1 ? bT.data : bT.data.map((v) => v * n.attrs.alpha);
+        return pk.packGemmWeights(scaled, K, Nn, n.attrs.transB);
+      });
+      const bias = store.get(`gemmb:${n.inputs[2] ?? ''}:${n.attrs.beta}:${Nn}`, () => pk.packBias(c === undefined ? undefined : c.data.map((v) => v * n.attrs.beta), Nn));
+      scratchBytes = Math.max(scratchBytes, pk.convScratchBytes(K));
+      slot(out);
+      const tiles = Math.ceil(Nn / pk.NR);
+      kernel(n, {
+        fn: 'conv2d',
+        args: [val(n.inputs[0]!), 1, 1, K, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, K, { weight: wpk }, { weight: bias }, Nn, val(out), Nn, 0, 0, 0, 0, 0, M, { range: 'lo' }, { range: 'hi' }, { scratch: true }],
+        total: tiles, grain: 1, reads: [n.inputs[0]!], writes: [out],
+      });
+      return true;
+    }
+
+    /** Reference kernel on NCHW copies of the inputs; results written back in the arena layout. */
+    function hostStep(n: Node): void {
+      const ins = n.inputs.map((v) => (v === '' ? '' : v));
+      const live = ins.filter((v) => v !== '' && !g.initializers.has(v));
+      for (const o of n.outputs) if (o !== '') slot(o);
+      const outTypes = n.outputs.map((o) => types.get(o)!);
+      const outs = n.outputs.filter((o) => o !== '');
+      const inTypes = ins.map((v) => (v === '' ? undefined : types.get(v)));
+      steps.push({
+        kind: 'host', node: n.name, op: n.op, reads: live.map(root), writes: outs.map(root),
+        run(mem, addr) {
+          const inputs = ins.map((v, i): Tensor | undefined => {
+            if (v === '') return undefined;
+            const c = g.initializers.get(v);
+            if (c !== undefined) return c;
+            const t = inTypes[i]!;
+            return readValue(mem, addr(root(v)), t);
+          });
+          const results = evalNode(n, inputs, outTypes);
+          n.outputs.forEach((o, i) => o !== '' && writeValue(mem, addr(root(o)), results[i]!));
+        },
+      });
+    }
+  }
+  return { steps, slots, alias, scratchBytes };
+}
+
+/** An arena value as a tensor in ONNX layout (NCHW for 4-D). */
+export function readValue(mem: Float32Array, byteAddr: number, t: ValueType): Tensor {
+  const n = sizeOf(t.shape);
+  if (t.dtype === 'int64') {
+    const src = new BigInt64Array(mem.buffer, mem.byteOffset + byteAddr, n);
+    return { dtype: 'int64', shape: t.shape, data: BigInt64Array.from(src) };
+  }
+  const view = mem.subarray(byteAddr / F32, byteAddr / F32 + n);
+  const data = t.shape.length === 4 ? nhwcToNchw(view, t.shape as [number, number, number, number]) : Float32Array.from(view);
+  return { dtype: 'float32', shape: t.shape, data };
+}
+
+export function writeValue(mem: Float32Array, byteAddr: number, t: Tensor): void {
+  if (t.dtype === 'int64') {
+    new BigInt64Array(mem.buffer, mem.byteOffset + byteAddr, t.data.length).set(t.data);
+    return;
+  }
+  const dst = mem.subarray(byteAddr / F32, byteAddr / F32 + t.data.length);
+  if (t.shape.length === 4) nchwToNhwc(t.data, t.shape as [number, number, number, number], dst);
+  else dst.set(t.data);
+}

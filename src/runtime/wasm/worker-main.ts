@@ -1,0 +1,26 @@
+/** The body of a kernel worker (platform-neutral; src/node/wasm-worker.ts starts it under Node). */
+import { loadKernels } from './kernels.js';
+import { ARGS_BYTE_OFFSET, CTL, MAX_ARGS, runChunk, type WorkerInit } from './threads.js';
+
+export async function workerMain(init: WorkerInit): Promise<void> {
+  const ctl = new Int32Array(init.control, 0, ARGS_BYTE_OFFSET / 4);
+  const args = new Float64Array(init.control, ARGS_BYTE_OFFSET, MAX_ARGS);
+  let call;
+  try {
+    call = (await loadKernels(init.memory, { relaxed: init.relaxed, shared: true })).call;
+  } catch (e) {
+    Atomics.store(ctl, CTL.FAILED, 1);
+    throw e;
+  }
+  Atomics.add(ctl, CTL.READY, 1);
+  const tmp: number[] = [];
+  let gen = Atomics.load(ctl, CTL.GEN);
+  for (;;) {
+    Atomics.wait(ctl, CTL.GEN, gen);
+    gen = Atomics.load(ctl, CTL.GEN);
+    if (Atomics.load(ctl, CTL.STOP) !== 0) return;
+    runChunk(ctl, args, init.index, call, tmp);
+    Atomics.add(ctl, CTL.DONE, 1);
+    Atomics.notify(ctl, CTL.DONE);
+  }
+}
