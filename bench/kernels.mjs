@@ -75,6 +75,7 @@ function fill(memory, ptr, n, scale) {
   for (let i = 0; i < n; i++) f[i] = (Math.sin(i * 0.7311 + 0.3) * scale);
 }
 
+/** Median ms per call over RUNS runs, by wall clock and by this process's CPU time (which excludes time-slices lost to other processes). */
 function time(fn) {
   for (let i = 0; i < 5; i++) fn(); // tier-up
   let reps = 1;
@@ -85,13 +86,17 @@ function time(fn) {
     if (ms >= MIN_RUN_MS) break;
     reps = Math.max(reps * 2, Math.ceil((reps * MIN_RUN_MS * 1.2) / Math.max(ms, 0.01)));
   }
-  const runs = [];
+  const wall = [];
+  const cpu = [];
   for (let r = 0; r < RUNS; r++) {
+    const c = process.cpuUsage();
     const t = performance.now();
     for (let i = 0; i < reps; i++) fn();
-    runs.push((performance.now() - t) / reps);
+    wall.push((performance.now() - t) / reps);
+    const d = process.cpuUsage(c);
+    cpu.push((d.user + d.system) / 1000 / reps);
   }
-  return median(runs);
+  return { wall: median(wall), cpu: median(cpu) };
 }
 
 async function convCase(c, relaxed, entry) {
@@ -110,8 +115,8 @@ async function convCase(c, relaxed, entry) {
   new Float32Array(memory.buffer, b, bias.length).set(bias);
   const fn = kern[entry];
   const T = Math.ceil(OC / P.NR);
-  const ms = time(() => fn(x, H, Wd, Cin, OH, OW, k, k, s, s, 1, 1, pad, pad, Cin, w, b, OC, y, OC, 0, 1, 0, 0, 0, OH * OW, 0, T, scr));
-  return { ms, gflops: (2 * OH * OW * OC * K) / (ms * 1e6) };
+  const t = time(() => fn(x, H, Wd, Cin, OH, OW, k, k, s, s, 1, 1, pad, pad, Cin, w, b, OC, y, OC, 0, 1, 0, 0, 0, OH * OW, 0, T, scr));
+  return rate(t, 2 * OH * OW * OC * K);
 }
 
 async function dwCase(c, relaxed) {
@@ -126,33 +131,47 @@ async function dwCase(c, relaxed) {
   fill(memory, x, xN, 1);
   new Float32Array(memory.buffer, w, wp.length).set(wp);
   new Float32Array(memory.buffer, b, bias.length).set(bias);
-  const ms = time(() => kern.dwconv2d(x, H, H, C, OH, OH, 3, 3, s, s, 1, 1, 1, 1, w, b, y, 0, 2, 0, 6, 0, OH * OH));
-  return { ms, gflops: (2 * OH * OH * C * 9) / (ms * 1e6) };
+  const t = time(() => kern.dwconv2d(x, H, H, C, OH, OH, 3, 3, s, s, 1, 1, 1, 1, w, b, y, 0, 2, 0, 6, 0, OH * OH));
+  return rate(t, 2 * OH * OH * C * 9);
+}
+
+function rate(t, flop) {
+  return { ms: t.wall, gflops: flop / (t.wall * 1e6), cpuGflops: flop / (t.cpu * 1e6) };
+}
+
+/** The engine's register-only f32x4 multiply-add peak (10 independent chains), same method as the kernels. */
+async function peakCase(relaxed) {
+  const { memory } = arena(0);
+  const kern = await W.instantiateKernels(memory, { relaxed, shared: false });
+  const n = 200000;
+  return rate(time(() => kern.f32_fma_peak(n)), 80 * n);
 }
 
 const relaxedOk = W.relaxedSimdSupported();
 const flavours = relaxedOk ? [false, true] : [false];
 const rows = [];
+const fmt = (x) => `${x.gflops.toFixed(1).padStart(5)} (cpu ${x.cpuGflops.toFixed(1).padStart(5)})`;
+async function row(label, f) {
+  const r = { label, res: [] };
+  for (const relaxed of flavours) r.res.push(await f(relaxed));
+  rows.push(r);
+  console.log(`${label.padEnd(46)} ${r.res.map(fmt).join('   ')}`);
+}
+console.log(`${''.padEnd(46)} ${flavours.map((f) => (f ? 'relaxed GFLOP/s' : 'simd GFLOP/s').padEnd(20)).join('  ')}`);
+await row('f32x4 multiply-add peak (registers only)', peakCase);
 const entries = VARIANTS ? ['conv2d', ...W.CONV_KERNELS.map((v) => v.name)] : ['conv2d'];
 for (const c of CONVS) {
   if (FILTER && !c[0].includes(FILTER)) continue;
-  for (const entry of entries) {
-    const r = { label: entry === 'conv2d' ? c[0] : `${c[0]} [${entry}]`, res: [] };
-    for (const relaxed of flavours) r.res.push(await convCase(c, relaxed, entry));
-    rows.push(r);
-    console.log(`${r.label.padEnd(44)} ${r.res.map((x) => `${x.gflops.toFixed(1).padStart(6)} GFLOP/s (${x.ms.toFixed(3)} ms)`).join('   ')}`);
-  }
+  for (const entry of entries) await row(entry === 'conv2d' ? c[0] : `${c[0]} [${entry}]`, (relaxed) => convCase(c, relaxed, entry));
 }
 for (const c of DWS) {
   if (FILTER && !c[0].includes(FILTER)) continue;
-  const r = { label: c[0], res: [] };
-  for (const relaxed of flavours) r.res.push(await dwCase(c, relaxed));
-  rows.push(r);
-  console.log(`${r.label.padEnd(44)} ${r.res.map((x) => `${x.gflops.toFixed(1).padStart(6)} GFLOP/s (${x.ms.toFixed(3)} ms)`).join('   ')}`);
+  await row(c[0], (relaxed) => dwCase(c, relaxed));
 }
 
 if (OUT) {
   const cmd = `node bench/kernels.mjs ${argv.join(' ')}`.trim();
+  const head = flavours.map((f) => (f ? 'relaxed GFLOP/s | relaxed (cpu) | relaxed ms' : 'simd GFLOP/s | simd (cpu) | simd ms')).join(' | ');
   const md = [
     `# WebAssembly kernel micro-benchmark`,
     '',
@@ -160,11 +179,13 @@ if (OUT) {
     `- date: ${new Date().toISOString()}`,
     `- node: ${process.version} (V8 ${process.versions.v8}); relaxed SIMD ${relaxedOk ? 'available (--experimental-wasm-relaxed-simd)' : 'NOT available'}`,
     `- command: \`${cmd}\``,
-    `- method: 5 warm-up calls, then the median of ${RUNS} runs (each ≥ ${MIN_RUN_MS} ms of repeated calls); 1 MAC = 2 FLOP; conv epilogue bias + relu; depthwise bias + relu6`,
+    `- method: 5 warm-up calls, then the median of ${RUNS} runs (each ≥ ${MIN_RUN_MS} ms of repeated calls); 1 MAC = 2 FLOP;`,
+    `  conv epilogue bias + relu, depthwise bias + relu6. "GFLOP/s" is by wall clock; "(cpu)" divides by this`,
+    `  process's CPU time instead, which leaves out time-slices taken by other processes on a shared machine.`,
     '',
-    `| kernel / shape | simd GFLOP/s | simd ms | ${relaxedOk ? 'relaxed GFLOP/s | relaxed ms |' : ''}`,
-    `|---|---:|---:|${relaxedOk ? '---:|---:|' : ''}`,
-    ...rows.map((r) => `| ${r.label} | ${r.res.map((x) => `${x.gflops.toFixed(1)} | ${x.ms.toFixed(3)}`).join(' | ')} |`),
+    `| kernel / shape | ${head} |`,
+    `|---|${flavours.map(() => '---:|---:|---:').join('|')}|`,
+    ...rows.map((r) => `| ${r.label} | ${r.res.map((x) => `${x.gflops.toFixed(1)} | ${x.cpuGflops.toFixed(1)} | ${x.ms.toFixed(3)}`).join(' | ')} |`),
     '',
   ].join('\n');
   mkdirSync(dirname(OUT), { recursive: true });

@@ -10,6 +10,8 @@
  *      itself for 1x1 stride-1 convs and Gemm),
  *   B: one packed weight tile, [K][8] floats (8 output channels contiguous per k),
  *   Y: MR rows of nc ≤ 8 floats, row m at y + m·ys bytes; res likewise (0 = none).
+ * acc = 0 starts from the bias (0 = none), acc = 1 from the partial sums in Y (K-blocking: the
+ * driver passes act = 0, res = 0 for every K chunk but the last).
  * Per k: 2 B vectors, MR A splats, 2·MR fused multiply-adds (2·MR + 3 ≤ 15 v128 registers: V8 on
  * x64 allocates xmm0-14, so MR = 6 is the largest 8-wide tile that does not spill).
  */
@@ -33,19 +35,35 @@ function gemmKernel(mr) {
   const name = `f32_gemm_${mr}x${NR}`;
   const L = [];
   L.push(`// generated — do not edit; template: scripts/gen-wasm-kernels.mjs (gemmKernel, MR=${mr})`);
-  L.push(`import { fma, storeRow } from "../common";`);
+  L.push(`import { fma, stageRow, storeRow } from "../common";`);
   L.push('');
   L.push(`/** ${mr}x${NR} micro-kernel: Y[${mr}, nc] = act(bias + A[${mr}, K]·B[K, 8] (+ res)); see the generator's header. */`);
-  L.push(`export function ${name}(a: usize, as: usize, kc: i32, w: usize, bias: usize, y: usize, ys: usize, res: usize, nc: i32, act: i32, lo: f32, hi: f32, tmp: usize): void {`);
+  L.push(`export function ${name}(a: usize, as: usize, kc: i32, w: usize, bias: usize, y: usize, ys: usize, res: usize, nc: i32, act: i32, lo: f32, hi: f32, tmp: usize, acc: i32): void {`);
   L.push(`  let a0 = a;`);
   for (const m of rows.slice(1)) L.push(`  let a${m} = a${m - 1} + as;`);
-  L.push(`  let c0x0 = f32x4.splat(0.0);`);
-  L.push(`  let c0x1 = f32x4.splat(0.0);`);
-  L.push(`  if (bias != 0) {`);
-  L.push(`    c0x0 = v128.load(bias);`);
-  L.push(`    c0x1 = v128.load(bias, 16);`);
+  // Accumulators start from the bias (first K chunk) or from the partial sums already in y (acc != 0).
+  for (const m of rows) L.push(`  let c${m}x0: v128, c${m}x1: v128;`);
+  L.push(`  if (acc != 0) {`);
+  L.push(`    if (nc == ${NR}) {`);
+  for (const m of rows) {
+    const yy = m === 0 ? 'y' : `y + ${m} * ys`;
+    L.push(`      c${m}x0 = v128.load(${yy});`, `      c${m}x1 = v128.load(${yy}, 16);`);
+  }
+  L.push(`    } else {`);
+  for (const m of rows) {
+    const yy = m === 0 ? 'y' : `y + ${m} * ys`;
+    L.push(`      stageRow(${yy}, nc, tmp);`, `      c${m}x0 = v128.load(tmp);`, `      c${m}x1 = v128.load(tmp, 16);`);
+  }
+  L.push(`    }`);
+  L.push(`  } else {`);
+  L.push(`    c0x0 = f32x4.splat(0.0);`);
+  L.push(`    c0x1 = f32x4.splat(0.0);`);
+  L.push(`    if (bias != 0) {`);
+  L.push(`      c0x0 = v128.load(bias);`);
+  L.push(`      c0x1 = v128.load(bias, 16);`);
+  L.push(`    }`);
+  for (const m of rows.slice(1)) L.push(`    c${m}x0 = c0x0;`, `    c${m}x1 = c0x1;`);
   L.push(`  }`);
-  for (const m of rows.slice(1)) L.push(`  let c${m}x0 = c0x0;`, `  let c${m}x1 = c0x1;`);
   // K loop, two k-steps per trip with an exit test after each. The mid-loop exit makes the
   // accumulators flow into the epilogue's phis, so TurboFan must finish step 0's multiply-adds before
   // it issues step 1's loads (it otherwise hoists every load of a block to the top and spills).
@@ -110,11 +128,11 @@ function gemmIndex(kernels) {
   for (const k of kernels) L.push(`export { ${k.name} };`);
   L.push('');
   L.push(`/** Runs the micro-kernel with exactly \`rows\` (1..${MR_MAX}) rows. */`);
-  L.push(`export function gemmRows(rows: i32, a: usize, as: usize, kc: i32, w: usize, bias: usize, y: usize, ys: usize, res: usize, nc: i32, act: i32, lo: f32, hi: f32, tmp: usize): void {`);
+  L.push(`export function gemmRows(rows: i32, a: usize, as: usize, kc: i32, w: usize, bias: usize, y: usize, ys: usize, res: usize, nc: i32, act: i32, lo: f32, hi: f32, tmp: usize, acc: i32): void {`);
   L.push(`  switch (rows) {`);
   for (const k of kernels.slice().reverse()) {
     const mr = Number(k.name.match(/_(\d+)x/)[1]);
-    L.push(`    case ${mr}: ${k.name}(a, as, kc, w, bias, y, ys, res, nc, act, lo, hi, tmp); break;`);
+    L.push(`    case ${mr}: ${k.name}(a, as, kc, w, bias, y, ys, res, nc, act, lo, hi, tmp, acc); break;`);
   }
   L.push(`    default: unreachable();`);
   L.push(`  }`);

@@ -55,11 +55,13 @@ function unsupportedOpModel(path: string): void {
 }
 
 describe('CLI', () => {
-  it('info --json prints {params, macs, nodes:[{name, op, outShape, params, macs}]}', () => {
+  it('info --json prints {params, macs, predictedPeakBytes, nodes:[{name, op, outShape, params, macs}]}', () => {
     const r = cli('info', 'resnet20', '--json');
     assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout);
-    assert.deepEqual(Object.keys(j).sort(), ['macs', 'nodes', 'params']);
+    assert.deepEqual(Object.keys(j).sort(), ['macs', 'nodes', 'params', 'predictedPeakBytes']);
+    // Two 16x32x32 float maps live at once at least (a residual block's input and its conv output).
+    assert.ok(j.predictedPeakBytes >= 2 * 16 * 32 * 32 * 4 && j.predictedPeakBytes < 1 << 20, `${j.predictedPeakBytes}`);
     assert.equal(j.params, 269_034);
     assert.equal(j.macs, 40_551_040); // 40.55M MACs, the figure published for ResNet-20
     const conv = j.nodes.find((n: { op: string }) => n.op === 'Conv');
@@ -136,6 +138,15 @@ describe('CLI', () => {
     });
     it('an unknown model name', () => {
       assertCleanError(cli('info', 'resnet9000'), /neither a file nor a zoo model/);
+    });
+    it('an invalid option value (commander usage error, not a stack trace)', () => {
+      const r = cli('info', 'resnet20', '--batch', '0');
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /--batch must be a positive integer, got '0'/);
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+      const b = cli('eval', 'resnet20', '--backend', 'gpu');
+      assert.equal(b.code, 1);
+      assert.match(b.stderr, /unknown backend 'gpu' \(available: ref, wasm\)/);
     });
     it('a missing image', () => {
       assertCleanError(cli('run', 'resnet20', '--input', join(tmp, 'nope.png')), /image .* does not exist/);

@@ -24,9 +24,9 @@ export interface BenchOptions {
   /** Record per-layer times of sparsecnn (compile with profile: true). */
   readonly layers?: boolean;
   readonly peers: readonly PeerName[];
-  /** Skip peers whose package is not installed (with a note) instead of failing. */
-  readonly skipMissingPeers?: boolean;
-  /** Called after every timed or warm-up run of every engine. */
+  /** Skip peers that cannot run here (package not installed, op they lack) with a note instead of failing. */
+  readonly skipUnavailablePeers?: boolean;
+  /** Called after every run of every engine: the output check, warm-up and timed runs. */
   readonly onRun?: (engine: string, done: number, total: number) => void;
   /** One-line notes for the user (skipped peers, engine remarks). */
   readonly onNote?: (message: string) => void;
@@ -127,50 +127,51 @@ export async function benchModel(model: Model, opts: BenchOptions): Promise<Benc
   };
   const peers: Peer[] = [];
   try {
+    // Every peer first (skipping unavailable ones when allowed), so progress knows the total.
+    for (const name of opts.peers) {
+      try {
+        peers.push(await createPeerByName(name, model, { threads: opts.threads, batch: opts.batch }));
+      } catch (e) {
+        if (opts.skipUnavailablePeers === true && e instanceof SparseCnnError && (e.code === 'NOT_FOUND' || e.code === 'UNSUPPORTED')) {
+          opts.onNote?.(`skipping ${name}: ${e.message}`);
+          continue;
+        }
+        throw e;
+      }
+    }
+    const total = (perEngine + 1) * (1 + peers.length);
+    let done = 0;
+    const tick = (engine: string) => opts.onRun?.(engine, ++done, total);
+
+    // Check every output against ours before timing anything.
     const first = (await session.run(feeds))[io.output];
+    tick('sparsecnn');
     if (first === undefined) fail('UNSUPPORTED', `sparsecnn gave no output '${io.output}'`);
     // A copy: a backend may hand out views of memory its next run overwrites.
     const ours = Float32Array.from(first.data);
     let scale = 0;
     for (const v of ours) scale = Math.max(scale, Math.abs(v));
     const tolerance = 1e-3 * Math.max(1, scale);
-
-    // Create every peer and check its output before timing anything.
     const diffs = new Map<Peer, number>();
     const disagree: string[] = [];
-    for (const name of opts.peers) {
-      let peer: Peer;
-      try {
-        peer = await createPeerByName(name, model, { threads: opts.threads, batch: opts.batch });
-      } catch (e) {
-        if (opts.skipMissingPeers === true && e instanceof SparseCnnError && e.code === 'NOT_FOUND') {
-          opts.onNote?.(`skipping ${name}: ${e.message}`);
-          continue;
-        }
-        throw e;
-      }
-      peers.push(peer);
+    for (const peer of peers) {
       const y = await peer.run(x);
-      if (y.length !== ours.length) fail('INVALID_DATA', `${name} returned ${y.length} values, sparsecnn ${ours.length}: they do not compute the same output`);
+      tick(peer.name);
+      if (y.length !== ours.length) fail('INVALID_DATA', `${peer.name} returned ${y.length} values, sparsecnn ${ours.length}: they do not compute the same output`);
       const d = maxAbsDiff(ours, y);
       diffs.set(peer, d);
-      if (!(d <= tolerance)) disagree.push(`${name} (max |diff| ${d.toExponential(2)})`);
+      if (!(d <= tolerance)) disagree.push(`${peer.name} (max |diff| ${d.toExponential(2)})`);
     }
     if (disagree.length > 0) {
-      fail('INVALID_DATA', `outputs disagree with sparsecnn's beyond ${tolerance.toExponential(1)}: ${disagree.join(', ')}; not timing engines that compute different things (check the other --backend, or --vs without that peer)`);
+      fail('INVALID_DATA', `outputs disagree with sparsecnn's beyond ${tolerance.toExponential(1)}: ${disagree.join(', ')}; not timing engines that compute different things (compare with --backend ref, or leave that peer out of --vs)`);
     }
-
-    const total = perEngine * (1 + peers.length);
-    let base = 0;
-    const onRun = (engine: string) => (done: number) => opts.onRun?.(engine, base + done, total);
 
     const profiles: (readonly LayerTiming[])[] = [];
     let calls = 0;
     const oursM = await measure(async () => {
       await session.run(feeds);
       if (opts.layers === true && calls++ >= opts.warmup) profiles.push([...session.profile()]);
-    }, { warmup: opts.warmup, runs: opts.runs, onRun: onRun('sparsecnn') });
-    base += perEngine;
+    }, { warmup: opts.warmup, runs: opts.runs, onRun: () => tick('sparsecnn') });
     const oursNote = opts.threads > 1 && session.backend === 'ref' ? 'the ref backend is single-threaded' : undefined;
     const engines: EngineResult[] = [
       { name: 'sparsecnn', ...summary(oursM, stats.macs), backend: session.backend, ...(oursNote !== undefined ? { note: oursNote } : {}) },
@@ -181,8 +182,7 @@ export async function benchModel(model: Model, opts: BenchOptions): Promise<Benc
     while (peers.length > 0) {
       const peer = peers.shift()!;
       try {
-        const m = await measure(async () => void (await peer.run(x)), { warmup: opts.warmup, runs: opts.runs, onRun: onRun(peer.name) });
-        base += perEngine;
+        const m = await measure(async () => void (await peer.run(x)), { warmup: opts.warmup, runs: opts.runs, onRun: () => tick(peer.name) });
         engines.push({
           name: peer.name,
           ...summary(m, stats.macs),

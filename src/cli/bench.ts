@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { benchModel, type BenchResult } from '../bench/bench.js';
 import { isPeerName, PEER_NAMES, type PeerName } from '../bench/peers/index.js';
 import { SparseCnnError } from '../errors.js';
@@ -16,13 +16,29 @@ interface BenchCliOptions {
   json?: boolean;
 }
 
-function parseNonNegativeInt(name: string): (v: string) => number {
+/**
+ * An option parser whose bad values commander reports as a usage error (one line, exit 1): a
+ * SparseCnnError thrown from a parser escapes action() and would print a stack trace.
+ */
+function optionParser<T>(parse: (v: string) => T): (v: string) => T {
   return (v: string) => {
+    try {
+      return parse(v);
+    } catch (e) {
+      if (e instanceof SparseCnnError) throw new InvalidArgumentError(e.message);
+      throw e;
+    }
+  };
+}
+
+const positiveInt = parsePositiveInt;
+
+const nonNegativeInt = (name: string) =>
+  optionParser((v: string) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0) throw new SparseCnnError('INVALID_ARGUMENT', `${name} must be a non-negative integer, got '${v}'`);
     return n;
-  };
-}
+  });
 
 /** --vs: a comma list of peer names, or 'none'. */
 function parsePeers(v: string): PeerName[] {
@@ -39,18 +55,19 @@ export function register(program: Command): void {
     .command('bench')
     .description('inference speed of sparsecnn against onnxruntime-node, onnxruntime-web and tfjs-wasm on the same model and input')
     .argument('<model>', 'an .onnx file or a zoo name')
-    .option('-b, --batch <n>', 'batch size', parsePositiveInt('--batch'), 1)
-    .option('-t, --threads <n>', 'threads every engine may use', parsePositiveInt('--threads'), 1)
+    .option('-b, --batch <n>', 'batch size', positiveInt('--batch'), 1)
+    .option('-t, --threads <n>', 'threads every engine may use', positiveInt('--threads'), 1)
     .option('--vs <list>', `comma-separated peers to compare against (${PEER_NAMES.join(', ')}), or none; default: all installed`)
-    .option('--runs <n>', 'timed runs per engine (median and p90 are reported)', parsePositiveInt('--runs'), 10)
-    .option('--warmup <n>', 'untimed runs per engine before timing', parseNonNegativeInt('--warmup'), 3)
-    .option('--backend <name>', `sparsecnn backend to measure (default: ${DEFAULT_BACKEND})`, DEFAULT_BACKEND)
+    .option('--runs <n>', 'timed runs per engine (median and p90 are reported)', positiveInt('--runs'), 10)
+    .option('--warmup <n>', 'untimed runs per engine before timing', nonNegativeInt('--warmup'), 3)
+    .option('--backend <name>', 'sparsecnn backend to measure', DEFAULT_BACKEND)
     .option('--layers', "per-layer times of sparsecnn (median over the runs) and its 15 slowest layers")
     .option('--json', 'print {model, batch, threads, engines:[{name, medianMs, p90Ms, ...}], ratios:{peer: peerMedian/oursMedian}} on stdout')
     .addHelpText('after', `
 Every peer's output is compared with sparsecnn's on the same deterministic input before timing;
 a peer that differs by more than 1e-3 x max(1, max |output|) stops the benchmark. A ratio above 1
-means sparsecnn is faster. Peers are optional packages: with no --vs, missing ones are skipped.
+means sparsecnn is faster. Peers are optional packages: with no --vs, peers that are not
+installed (or lack an op the model uses) are skipped with a note on stderr.
 
 Examples:
   $ sparsecnn bench resnet20
@@ -73,7 +90,7 @@ Examples:
           backend: opts.backend as Backend,
           layers: opts.layers === true,
           peers,
-          skipMissingPeers: !explicitPeers,
+          skipUnavailablePeers: !explicitPeers,
           onNote: (m) => out.note(`note: ${m}`),
           onRun: (engine, done, total) => {
             bar ??= out.progress(`bench ${model.metadata.name}`, total);

@@ -1,6 +1,6 @@
 /** What every CLI verb shares: one-line errors, JSON on stdout only, progress bars on stderr. */
 import { SingleBar } from 'cli-progress';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { BACKENDS, compile, DEFAULT_BACKEND, type Backend, type Session } from '../runtime/session.js';
 import { WasmSession } from '../runtime/wasm/session.js';
 import { SparseCnnError } from '../errors.js';
@@ -64,7 +64,7 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | 
         process.stderr.write(`sparsecnn: error: ${e.message}\n`);
         process.exitCode = 1;
       } else {
-        const msg = e instanceof Error ? e.message : String(e);
+        const msg = (e instanceof Error ? e.message : String(e)).replace(/^internal error: /, '');
         process.stderr.write(`sparsecnn: internal error: ${msg}\n(this is a bug in sparsecnn; set SPARSECNN_DEBUG=1 for a stack trace)\n`);
         if (process.env.SPARSECNN_DEBUG && e instanceof Error) process.stderr.write(`${e.stack ?? ''}\n`);
         process.exitCode = 70;
@@ -73,10 +73,12 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | 
   };
 }
 
+// Option parsers run inside commander, outside action(): they throw commander's own error type,
+// which it reports as one usage line with exit code 1 (a SparseCnnError there would be a stack trace).
 export function parsePositiveInt(name: string): (v: string) => number {
   return (v: string) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new SparseCnnError('INVALID_ARGUMENT', `${name} must be a positive integer, got '${v}'`);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got '${v}'`);
     return n;
   };
 }
@@ -84,7 +86,7 @@ export function parsePositiveInt(name: string): (v: string) => number {
 export function parseNumberList(name: string, len: number): (v: string) => number[] {
   return (v: string) => {
     const a = v.split(',').map(Number);
-    if (a.length !== len || a.some((x) => !Number.isFinite(x))) throw new SparseCnnError('INVALID_ARGUMENT', `${name} must be ${len} comma-separated numbers, got '${v}'`);
+    if (a.length !== len || a.some((x) => !Number.isFinite(x))) throw new InvalidArgumentError(`${name} must be ${len} comma-separated numbers, got '${v}'`);
     return a;
   };
 }
@@ -97,7 +99,7 @@ export function engineOptions(cmd: Command): Command {
 }
 
 export function parseBackend(v: string): Backend {
-  if (!(BACKENDS as readonly string[]).includes(v)) throw new SparseCnnError('INVALID_ARGUMENT', `unknown backend '${v}' (available: ${BACKENDS.join(', ')})`);
+  if (!(BACKENDS as readonly string[]).includes(v)) throw new InvalidArgumentError(`unknown backend '${v}' (available: ${BACKENDS.join(', ')})`);
   return v as Backend;
 }
 

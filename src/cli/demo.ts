@@ -1,19 +1,22 @@
 /**
- * The main job on the bundled default: a real pretrained model on real CIFAR-10 images, checked
- * against onnxruntime when it is installed. Each later stage of the pipeline adds its step here.
+ * The main job on the bundled default: a real pretrained model on real CIFAR-10 images, on the
+ * WebAssembly engine, checked against the reference backend and onnxruntime-node. Each later stage
+ * of the pipeline (pruning, fine-tuning, checkpoint planning) adds its step here.
  */
 import type { Command } from 'commander';
 import { evaluateAccuracy } from '../analysis/accuracy.js';
 import { modelStats } from '../analysis/stats.js';
 import { argmaxRows, batchTensor } from '../data/preprocess.js';
+import { measure } from '../bench/measure.js';
 import { loadCifar10 } from '../node/data.js';
 import { BUNDLED_CIFAR10 } from '../node/paths.js';
 import { compile } from '../runtime/session.js';
+import { WasmSession } from '../runtime/wasm/session.js';
 import { exportOnnx } from '../onnx/export.js';
 import { action, fmtCount, Output, parsePositiveInt } from './common.js';
 
 interface OrtModule {
-  InferenceSession: { create(bytes: Uint8Array, o?: object): Promise<{ run(f: object): Promise<Record<string, { data: Float32Array }>> }> };
+  InferenceSession: { create(bytes: Uint8Array, o?: object): Promise<{ run(f: object): Promise<Record<string, { data: Float32Array }>>; release(): Promise<void> }> };
   Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => object;
 }
 
@@ -30,9 +33,10 @@ export function register(program: Command): void {
     .command('demo')
     .description('the whole pipeline on the bundled ResNet-20 and CIFAR-10 images')
     .option('-m, --model <model>', 'model to demonstrate', 'resnet20')
-    .option('-n, --limit <n>', 'test images to score (1017 bundled)', parsePositiveInt('--limit'), 200)
+    .option('-n, --limit <n>', 'test images to score (1017 bundled)', parsePositiveInt('--limit'), 1017)
+    .option('-t, --threads <n>', 'threads for the wasm engine and onnxruntime (default: all cores)', parsePositiveInt('--threads'))
     .option('--json', 'print a JSON summary on stdout')
-    .action(action(async (opts: { model: string; limit: number; json?: boolean }) => {
+    .action(action(async (opts: { model: string; limit: number; threads?: number; json?: boolean }) => {
       const out = new Output(opts);
       const model = out.loadModel(opts.model);
       const pre = model.metadata.preprocessing!;
@@ -42,45 +46,55 @@ export function register(program: Command): void {
       out.line(`weights: ${model.metadata.source ?? 'unknown'}`);
       out.line();
 
-      out.line('1. dense inference, reference backend (plain TypeScript oracle)');
-      const session = await compile(model, { backend: 'ref' });
+      const session = (await compile(model, { backend: 'wasm', ...(opts.threads ? { threads: opts.threads } : {}) })) as WasmSession;
+      for (const n of session.notes) out.note(`note: ${n}`);
+      const threads = session.threads;
+      out.line(`1. dense inference on the WebAssembly SIMD engine (${threads} thread${threads > 1 ? 's' : ''}, ${session.relaxedSimd ? 'relaxed' : 'plain'} SIMD)`);
       const bar = out.progress('   scoring', data.count);
-      const dense = await evaluateAccuracy(session, data, pre, { batchSize: 25, onProgress: (d) => bar.update(d) });
+      const dense = await evaluateAccuracy(session, data, pre, { batchSize: 64, onProgress: (d) => bar.update(d) });
       bar.stop();
-      const msPerImage = (dense.seconds * 1000) / dense.images;
-      out.line(`   top-1 ${(dense.top1 * 100).toFixed(2)}% (${dense.correct}/${dense.images}), ${msPerImage.toFixed(1)} ms/image, ${((stats.macs / msPerImage) * 1e-6).toFixed(2)} GMAC/s`);
+      out.line(`   top-1 ${(dense.top1 * 100).toFixed(2)}% (${dense.correct}/${dense.images}); reference count for these images: PyTorch/onnxruntime 932/1017 (resnet20)`);
+
+      const sample = batchTensor(data, 0, Math.min(16, data.count), pre);
+      const input = session.inputNames[0]!;
+      const output = session.outputNames[0]!;
+      const ours = (await session.run({ [input]: sample }))[output]!;
+      const ref = (await (await compile(model, { backend: 'ref' })).run({ [input]: sample }))[output]!;
+      let refDiff = 0;
+      for (let i = 0; i < ref.data.length; i++) refDiff = Math.max(refDiff, Math.abs(ref.data[i]! - ours.data[i]!));
+      out.line(`   matches the reference backend (plain TypeScript oracle) on ${sample.shape[0]} images: max |logit difference| ${refDiff.toExponential(1)}`);
+
+      const one = batchTensor(data, 0, 1, pre);
+      const t = await measure(async () => void (await session.run({ [input]: one })), { warmup: 5, runs: 30 });
+      out.line(`   latency, batch 1: ${t.medianMs.toFixed(2)} ms median (${((stats.macs * 2) / t.medianMs / 1e6).toFixed(1)} GFLOP/s)`);
 
       const ort = await loadOrt();
-      let peer: { agreement: number; maxAbsDiff: number; msPerImage: number } | undefined;
+      let peer: { agreement: number; maxAbsDiff: number; medianMs: number; ratio: number } | undefined;
       if (ort === undefined) {
-        out.line('   (onnxruntime-node is not installed: skipping the peer check)');
+        out.line('   (onnxruntime-node is not installed: skipping the peer comparison)');
       } else {
-        out.line('2. the same model exported by sparsecnn, run by onnxruntime-node (native MLAS)');
-        const peerSession = await ort.InferenceSession.create(exportOnnx(model), { intraOpNumThreads: 1 });
+        out.line(`2. the ONNX file sparsecnn exports, run by onnxruntime-node (native MLAS, ${threads} thread${threads > 1 ? 's' : ''})`);
+        const peerSession = await ort.InferenceSession.create(exportOnnx(model), { intraOpNumThreads: threads, interOpNumThreads: 1 });
+        const feed = (x: typeof one) => ({ [input]: new ort.Tensor('float32', x.data, x.shape) });
         let agree = 0;
         let maxAbsDiff = 0;
-        let ms = 0;
-        const bs = 25;
-        for (let s = 0; s < data.count; s += bs) {
-          const n = Math.min(bs, data.count - s);
-          const x = batchTensor(data, s, n, pre);
-          const t0 = performance.now();
-          const r = await peerSession.run({ [session.inputNames[0]!]: new ort.Tensor('float32', x.data, x.shape) });
-          ms += performance.now() - t0;
-          const theirs = r[session.outputNames[0]!]!.data;
-          const ours = (await session.run({ [session.inputNames[0]!]: x }))[session.outputNames[0]!]!;
-          for (let i = 0; i < theirs.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(theirs[i]! - ours.data[i]!));
-          const po = argmaxRows(ours);
-          const pt = argmaxRows({ dtype: 'float32', shape: ours.shape, data: theirs });
-          po.forEach((p, i) => (agree += p === pt[i] ? 1 : 0));
+        for (let s = 0; s < data.count; s += 64) {
+          const x = batchTensor(data, s, Math.min(64, data.count - s), pre);
+          const theirs = (await peerSession.run(feed(x)))[output]!.data;
+          const mine = (await session.run({ [input]: x }))[output]!;
+          for (let i = 0; i < theirs.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(theirs[i]! - mine.data[i]!));
+          const pt = argmaxRows({ dtype: 'float32', shape: mine.shape, data: theirs });
+          argmaxRows(mine).forEach((p, i) => (agree += p === pt[i] ? 1 : 0));
         }
-        peer = { agreement: agree / data.count, maxAbsDiff, msPerImage: ms / data.count };
-        out.line(`   predictions agree on ${agree}/${data.count} images; max |logit difference| ${maxAbsDiff.toExponential(2)}`);
-        out.line(`   onnxruntime-node: ${peer.msPerImage.toFixed(2)} ms/image, ${(msPerImage / peer.msPerImage).toFixed(1)}x faster than the reference backend`);
+        const pt = await measure(async () => void (await peerSession.run(feed(one))), { warmup: 5, runs: 30 });
+        peer = { agreement: agree / data.count, maxAbsDiff, medianMs: pt.medianMs, ratio: pt.medianMs / t.medianMs };
+        out.line(`   predictions agree on ${agree}/${data.count} images; max |logit difference| ${maxAbsDiff.toExponential(1)}`);
+        out.line(`   latency, batch 1: ${pt.medianMs.toFixed(2)} ms median; sparsecnn/onnxruntime speed ratio ${peer.ratio.toFixed(2)} (above 1 = sparsecnn faster)`);
+        await peerSession.release();
       }
+      session.dispose();
       out.line();
-      out.line('Next: the WebAssembly SIMD engine, pruning with sparse kernels, and training with planned rematerialization');
-      out.line('arrive with the next milestones; see README.md.');
-      out.result({ model: model.metadata.name, images: data.count, dense: { top1: dense.top1, correct: dense.correct, msPerImage }, onnxruntime: peer ?? null });
+      out.line('Next milestones: pruning with sparse kernels, then training with planned rematerialization (see README.md).');
+      out.result({ model: model.metadata.name, images: data.count, threads, dense: { top1: dense.top1, correct: dense.correct, latencyMs: t.medianMs, refMaxAbsDiff: refDiff }, onnxruntime: peer ?? null });
     }));
 }

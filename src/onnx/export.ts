@@ -29,12 +29,15 @@ function attrProto(name: string, a: RawAttr): AttributeProto {
   }
 }
 
-function valueInfoProto(v: ValueInfo): ValueInfoProto {
+/** `rank`: the inferred rank; a declared shape of another rank (e.g. none in the source file) is left out. */
+function valueInfoProto(v: ValueInfo, rank?: number): ValueInfoProto {
+  const elemType = v.dtype === 'float32' ? DataType.FLOAT : DataType.INT64;
+  if (rank !== undefined && rank !== v.shape.length) return { name: v.name, type: { tensorType: { elemType } } };
   return {
     name: v.name,
     type: {
       tensorType: {
-        elemType: v.dtype === 'float32' ? DataType.FLOAT : DataType.INT64,
+        elemType,
         shape: { dim: v.shape.map((d: Dim) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
       },
     },
@@ -84,8 +87,8 @@ export function exportOnnx(model: Model): Uint8Array {
       name: g.name,
       node: nodes,
       initializer,
-      input: g.inputs.map(valueInfoProto),
-      output: g.outputs.map(valueInfoProto),
+      input: g.inputs.map((i) => valueInfoProto(i)),
+      output: g.outputs.map((o) => valueInfoProto(o, types.get(o.name)?.shape.length)),
     },
   });
   return onnx.ModelProto.encode(proto).finish();

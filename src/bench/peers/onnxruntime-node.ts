@@ -6,17 +6,21 @@
 import type { Model } from '../../graph/ir.js';
 import type { FloatTensor } from '../../graph/tensor.js';
 import { exportOnnx } from '../../onnx/export.js';
-import { importPeerPackage, peerIO, type Peer, type PeerOptions } from './types.js';
+import { importPeerPackage, peerIO, peerLoad, type Peer, type PeerOptions } from './types.js';
 
 export async function createPeer(model: Model, opts: PeerOptions): Promise<Peer> {
   const ort = await importPeerPackage(['onnxruntime-node'], 'onnxruntime-node', () => import('onnxruntime-node'));
   const io = peerIO(model);
-  const session = await ort.InferenceSession.create(exportOnnx(model), {
-    executionProviders: ['cpu'],
-    intraOpNumThreads: opts.threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-  });
+  const bytes = exportOnnx(model);
+  const session = await peerLoad('onnxruntime-node', "load sparsecnn's ONNX export", () =>
+    ort.InferenceSession.create(bytes, {
+      executionProviders: ['cpu'],
+      intraOpNumThreads: opts.threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      logSeverityLevel: 3,
+    }),
+  );
   const version = ort.env.versions.node;
   return {
     name: 'onnxruntime-node',

@@ -15,7 +15,7 @@
 import type { Model } from '../../graph/ir.js';
 import type { FloatTensor } from '../../graph/tensor.js';
 import { exportOnnx } from '../../onnx/export.js';
-import { importPeerPackage, peerIO, type Peer, type PeerOptions } from './types.js';
+import { importPeerPackage, peerIO, peerLoad, type Peer, type PeerOptions } from './types.js';
 
 /** Threads onnxruntime-web was initialised with in this process (it cannot change afterwards). */
 let initialisedThreads: number | undefined;
@@ -45,7 +45,10 @@ export async function createPeer(model: Model, opts: PeerOptions): Promise<Peer>
   } else if (initialisedThreads !== opts.threads) {
     notes.push(`runs with ${initialisedThreads} thread(s): onnxruntime-web was already initialised in this process and cannot change its thread count`);
   }
-  const session = await withoutNetwork(() => ort.InferenceSession.create(exportOnnx(model), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' }));
+  const bytes = exportOnnx(model);
+  const session = await peerLoad('onnxruntime-web', "load sparsecnn's ONNX export", () =>
+    withoutNetwork(() => ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 })),
+  );
   // The module may lower numThreads (no SharedArrayBuffer or no wasm threads): report what it uses.
   initialisedThreads ??= ort.env.wasm.numThreads ?? 1;
   if (initialisedThreads !== opts.threads && notes.length === 0) notes.push(`runs with ${initialisedThreads} thread(s): WebAssembly threads are not available here`);

@@ -539,6 +539,8 @@ export function translateToTfjs(tf: Tf, graph: Graph, inputShape: readonly numbe
       case 'Shape':
       case 'Gather':
         unsupported(node, 'not translated to tfjs (a data-dependent shape computation that constant folding could not remove)');
+      default:
+        unsupported(node, 'not translated to tfjs');
     }
   }
 

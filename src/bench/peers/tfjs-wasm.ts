@@ -12,7 +12,7 @@ import { sameShape } from '../../graph/tensor.js';
 import { feedInputs } from '../../runtime/bind.js';
 import { fail } from '../../errors.js';
 import { translateToTfjs } from './tfjs-from-ir.js';
-import { importPeerPackage, type Peer, type PeerOptions } from './types.js';
+import { importPeerPackage, peerLoad, type Peer, type PeerOptions } from './types.js';
 
 const PACKAGES = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm'] as const;
 
@@ -23,7 +23,8 @@ export async function createPeer(model: Model, opts: PeerOptions): Promise<Peer>
     return [core, backend] as const;
   });
   if (tf.getBackend() !== 'wasm') {
-    if (!(await tf.setBackend('wasm'))) fail('NOT_FOUND', 'the tfjs WebAssembly backend failed to initialise');
+    const ok = await peerLoad('tfjs-wasm', 'start its WebAssembly backend', () => tf.setBackend('wasm'));
+    if (!ok) fail('UNSUPPORTED', 'tfjs-wasm cannot start its WebAssembly backend here');
     tf.enableProdMode();
   }
   await tf.ready();

@@ -39,7 +39,7 @@ function isModuleNotFound(e: unknown, packages: readonly string[]): boolean {
   const code = (e as { code?: unknown }).code;
   if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return false;
   const msg = String((e as { message?: unknown }).message);
-  return packages.some((p) => msg.includes(`'${p}'`) || msg.includes(`"${p}"`) || msg.includes(p));
+  return packages.some((p) => msg.includes(p));
 }
 
 /**
@@ -61,4 +61,15 @@ export function peerIO(model: Model): { input: string; output: string } {
   const output = model.graph.outputs[0];
   if (inputs.length !== 1 || output === undefined) throw new SparseCnnError('UNSUPPORTED', `${model.metadata.name} has ${inputs.length} inputs and ${model.graph.outputs.length} outputs: benchmarks need one input (and use the first output)`);
   return { input: inputs[0]!.name, output: output.name };
+}
+
+/** A peer runtime refusing the model: UNSUPPORTED (so a default benchmark skips it with a note). */
+export async function peerLoad<T>(peer: string, what: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof SparseCnnError) throw e;
+    const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+    throw new SparseCnnError('UNSUPPORTED', `${peer} cannot ${what}: ${msg}`, { cause: e });
+  }
 }

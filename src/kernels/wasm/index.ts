@@ -38,10 +38,13 @@ export type Conv2dFn = (
   act: number, a0: number, a1: number, p0: number, p1: number, t0: number, t1: number, scratch: number,
 ) => void;
 
-/** One MR x 8 micro-kernel: rows of A at a + m·as, packed tile w ([K][8]), nc ≤ 8 valid channels; tmp: 32 scratch bytes. */
+/**
+ * One MR x 8 micro-kernel: rows of A at a + m·as, packed tile w ([K][8]), nc ≤ 8 valid channels;
+ * tmp: 32 scratch bytes; acc = 1 adds to the partial sums already in y instead of starting from bias.
+ */
 export type GemmMicrokernelFn = (
   a: number, as: number, K: number, w: number, bias: number, y: number, ys: number, res: number,
-  nc: number, act: number, a0: number, a1: number, tmp: number,
+  nc: number, act: number, a0: number, a1: number, tmp: number, acc: number,
 ) => void;
 
 export type DwConv2dFn = (
@@ -87,7 +90,8 @@ export type WasmKernels = {
   readonly softmax_rows: SoftmaxRowsFn;
   /** What the module itself computes for convScratchBytes (a test checks the JS mirror agrees). */
   readonly conv2d_scratch_bytes: (K: number) => number;
-  readonly conv2d_block_pixels: (K: number) => number;
+  /** n trips of 10 independent f32x4 multiply-adds on registers (80·n FLOP): the engine's SIMD peak, for benchmarks. */
+  readonly f32_fma_peak: (n: number) => number;
 } & { readonly [V in Conv2dVariant]: Conv2dFn } & { readonly [G in GemmMicrokernel]: GemmMicrokernelFn };
 
 export interface KernelOptions {
@@ -115,16 +119,12 @@ export interface GemmMicrokernelInfo {
 }
 export const GEMM_MICROKERNELS: readonly GemmMicrokernelInfo[] = [1, 2, 3, 4, 5, 6].map((mr) => ({ name: `f32_gemm_${mr}x8` as GemmMicrokernel, mr, nr: NR }));
 
-/** Gathered pixels per block (mirror of convBlockPixels in assembly/layout.ts). */
-export function convBlockPixels(K: number): number {
-  let m = Math.floor((256 * 1024) / (K * 4));
-  m -= m % 12;
-  return Math.min(192, Math.max(12, m));
-}
-
-/** Scratch bytes one conv2d call with reduction length K = kh·kw·Cin needs (one buffer per concurrent call). */
+/**
+ * Scratch bytes one conv2d call with reduction length K = kh·kw·Cin needs (one buffer per
+ * concurrently running call; today 256 + 24 KiB for every K). Mirror of assembly/layout.ts.
+ */
 export function convScratchBytes(K: number): number {
-  return 256 + convBlockPixels(K) * K * 4;
+  return K >= 0 ? 256 + 24 * 1024 : 0;
 }
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -213,7 +213,7 @@ export async function instantiateKernelsFromModule(module: WebAssembly.Module, m
     activation: exported(e, 'activation'),
     softmax_rows: exported(e, 'softmax_rows'),
     conv2d_scratch_bytes: exported(e, 'conv2d_scratch_bytes'),
-    conv2d_block_pixels: exported(e, 'conv2d_block_pixels'),
+    f32_fma_peak: exported(e, 'f32_fma_peak'),
   };
 }
 

@@ -87,6 +87,13 @@ export function storeRow(y: usize, res: usize, v0: v128, v1: v128, nc: i32, act:
   for (let c = 0; c < nc; c++) store<f32>(y + (<usize>c << 2), load<f32>(tmp + (<usize>c << 2)));
 }
 
+/** tmp[0..8) = y[0..nc), zeros after: a partial tile's partial sums, loaded without reading past nc. */
+export function stageRow(y: usize, nc: i32, tmp: usize): void {
+  v128.store(tmp, f32x4.splat(0.0));
+  v128.store(tmp, f32x4.splat(0.0), 16);
+  for (let c = 0; c < nc; c++) store<f32>(tmp + (<usize>c << 2), load<f32>(y + (<usize>c << 2)));
+}
+
 /** dst[0..n) = src[0..n) (floats; the ranges do not overlap). */
 export function copyF32(dst: usize, src: usize, n: i32): void {
   let i = 0;

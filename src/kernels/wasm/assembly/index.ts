@@ -5,7 +5,8 @@
  * by scripts/build-wasm.mjs from this one source.
  */
 import { conv2dMr, pickMr } from "./conv";
-import { convScratchBytes, convBlockPixels, NR, MR } from "./layout";
+import { convScratchBytes, NR, MR } from "./layout";
+import { fma } from "./common";
 
 export { dwconv2d } from "./dwconv";
 export { maxpool2d, avgpool2d, globalavgpool } from "./pool";
@@ -32,11 +33,6 @@ export function conv2d_scratch_bytes(K: i32): i32 {
   return convScratchBytes(K);
 }
 
-/** Pixels per gathered block for reduction length K (for the profiler and tests). */
-export function conv2d_block_pixels(K: i32): i32 {
-  return convBlockPixels(K);
-}
-
 export function tile_nr(): i32 {
   return NR;
 }
@@ -48,4 +44,20 @@ export function tile_mr(): i32 {
 /** 1 when this binary was built with relaxed SIMD (f32x4.relaxed_madd). */
 export function relaxed_simd(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}
+
+/**
+ * n iterations of 10 independent 4-lane multiply-adds c = c·b + a on registers (80·n FLOP): the machine's SIMD
+ * peak as this engine compiles it, so benchmarks can report kernels as a fraction of it.
+ */
+export function f32_fma_peak(n: i32): f32 {
+  let a = f32x4.splat(1.0001), b = f32x4.splat(0.9999);
+  let c0 = f32x4.splat(0.0), c1 = f32x4.splat(0.1), c2 = f32x4.splat(0.2), c3 = f32x4.splat(0.3), c4 = f32x4.splat(0.4);
+  let c5 = f32x4.splat(0.5), c6 = f32x4.splat(0.6), c7 = f32x4.splat(0.7), c8 = f32x4.splat(0.8), c9 = f32x4.splat(0.9);
+  for (let i = 0; i < n; i++) {
+    c0 = fma(c0, b, a); c1 = fma(c1, b, a); c2 = fma(c2, b, a); c3 = fma(c3, b, a); c4 = fma(c4, b, a);
+    c5 = fma(c5, b, a); c6 = fma(c6, b, a); c7 = fma(c7, b, a); c8 = fma(c8, b, a); c9 = fma(c9, b, a);
+  }
+  let s = f32x4.add(f32x4.add(f32x4.add(c0, c1), f32x4.add(c2, c3)), f32x4.add(f32x4.add(c4, c5), f32x4.add(c6, c7)));
+  return f32x4.extract_lane(f32x4.add(s, f32x4.add(c8, c9)), 0);
 }

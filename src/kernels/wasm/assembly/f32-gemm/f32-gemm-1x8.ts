@@ -1,14 +1,26 @@
 // generated — do not edit; template: scripts/gen-wasm-kernels.mjs (gemmKernel, MR=1)
-import { fma, storeRow } from "../common";
+import { fma, stageRow, storeRow } from "../common";
 
 /** 1x8 micro-kernel: Y[1, nc] = act(bias + A[1, K]·B[K, 8] (+ res)); see the generator's header. */
-export function f32_gemm_1x8(a: usize, as: usize, kc: i32, w: usize, bias: usize, y: usize, ys: usize, res: usize, nc: i32, act: i32, lo: f32, hi: f32, tmp: usize): void {
+export function f32_gemm_1x8(a: usize, as: usize, kc: i32, w: usize, bias: usize, y: usize, ys: usize, res: usize, nc: i32, act: i32, lo: f32, hi: f32, tmp: usize, acc: i32): void {
   let a0 = a;
-  let c0x0 = f32x4.splat(0.0);
-  let c0x1 = f32x4.splat(0.0);
-  if (bias != 0) {
-    c0x0 = v128.load(bias);
-    c0x1 = v128.load(bias, 16);
+  let c0x0: v128, c0x1: v128;
+  if (acc != 0) {
+    if (nc == 8) {
+      c0x0 = v128.load(y);
+      c0x1 = v128.load(y, 16);
+    } else {
+      stageRow(y, nc, tmp);
+      c0x0 = v128.load(tmp);
+      c0x1 = v128.load(tmp, 16);
+    }
+  } else {
+    c0x0 = f32x4.splat(0.0);
+    c0x1 = f32x4.splat(0.0);
+    if (bias != 0) {
+      c0x0 = v128.load(bias);
+      c0x1 = v128.load(bias, 16);
+    }
   }
   let k = kc;
   if (k > 0) {

@@ -1,18 +1,36 @@
 // generated — do not edit; template: scripts/gen-wasm-kernels.mjs (gemmKernel, MR=2)
-import { fma, storeRow } from "../common";
+import { fma, stageRow, storeRow } from "../common";
 
 /** 2x8 micro-kernel: Y[2, nc] = act(bias + A[2, K]·B[K, 8] (+ res)); see the generator's header. */
-export function f32_gemm_2x8(a: usize, as: usize, kc: i32, w: usize, bias: usize, y: usize, ys: usize, res: usize, nc: i32, act: i32, lo: f32, hi: f32, tmp: usize): void {
+export function f32_gemm_2x8(a: usize, as: usize, kc: i32, w: usize, bias: usize, y: usize, ys: usize, res: usize, nc: i32, act: i32, lo: f32, hi: f32, tmp: usize, acc: i32): void {
   let a0 = a;
   let a1 = a0 + as;
-  let c0x0 = f32x4.splat(0.0);
-  let c0x1 = f32x4.splat(0.0);
-  if (bias != 0) {
-    c0x0 = v128.load(bias);
-    c0x1 = v128.load(bias, 16);
+  let c0x0: v128, c0x1: v128;
+  let c1x0: v128, c1x1: v128;
+  if (acc != 0) {
+    if (nc == 8) {
+      c0x0 = v128.load(y);
+      c0x1 = v128.load(y, 16);
+      c1x0 = v128.load(y + 1 * ys);
+      c1x1 = v128.load(y + 1 * ys, 16);
+    } else {
+      stageRow(y, nc, tmp);
+      c0x0 = v128.load(tmp);
+      c0x1 = v128.load(tmp, 16);
+      stageRow(y + 1 * ys, nc, tmp);
+      c1x0 = v128.load(tmp);
+      c1x1 = v128.load(tmp, 16);
+    }
+  } else {
+    c0x0 = f32x4.splat(0.0);
+    c0x1 = f32x4.splat(0.0);
+    if (bias != 0) {
+      c0x0 = v128.load(bias);
+      c0x1 = v128.load(bias, 16);
+    }
+    c1x0 = c0x0;
+    c1x1 = c0x1;
   }
-  let c1x0 = c0x0;
-  let c1x1 = c0x1;
   let k = kc;
   if (k > 0) {
     while (true) {

@@ -1,27 +1,63 @@
 // generated — do not edit; template: scripts/gen-wasm-kernels.mjs (gemmKernel, MR=5)
-import { fma, storeRow } from "../common";
+import { fma, stageRow, storeRow } from "../common";
 
 /** 5x8 micro-kernel: Y[5, nc] = act(bias + A[5, K]·B[K, 8] (+ res)); see the generator's header. */
-export function f32_gemm_5x8(a: usize, as: usize, kc: i32, w: usize, bias: usize, y: usize, ys: usize, res: usize, nc: i32, act: i32, lo: f32, hi: f32, tmp: usize): void {
+export function f32_gemm_5x8(a: usize, as: usize, kc: i32, w: usize, bias: usize, y: usize, ys: usize, res: usize, nc: i32, act: i32, lo: f32, hi: f32, tmp: usize, acc: i32): void {
   let a0 = a;
   let a1 = a0 + as;
   let a2 = a1 + as;
   let a3 = a2 + as;
   let a4 = a3 + as;
-  let c0x0 = f32x4.splat(0.0);
-  let c0x1 = f32x4.splat(0.0);
-  if (bias != 0) {
-    c0x0 = v128.load(bias);
-    c0x1 = v128.load(bias, 16);
+  let c0x0: v128, c0x1: v128;
+  let c1x0: v128, c1x1: v128;
+  let c2x0: v128, c2x1: v128;
+  let c3x0: v128, c3x1: v128;
+  let c4x0: v128, c4x1: v128;
+  if (acc != 0) {
+    if (nc == 8) {
+      c0x0 = v128.load(y);
+      c0x1 = v128.load(y, 16);
+      c1x0 = v128.load(y + 1 * ys);
+      c1x1 = v128.load(y + 1 * ys, 16);
+      c2x0 = v128.load(y + 2 * ys);
+      c2x1 = v128.load(y + 2 * ys, 16);
+      c3x0 = v128.load(y + 3 * ys);
+      c3x1 = v128.load(y + 3 * ys, 16);
+      c4x0 = v128.load(y + 4 * ys);
+      c4x1 = v128.load(y + 4 * ys, 16);
+    } else {
+      stageRow(y, nc, tmp);
+      c0x0 = v128.load(tmp);
+      c0x1 = v128.load(tmp, 16);
+      stageRow(y + 1 * ys, nc, tmp);
+      c1x0 = v128.load(tmp);
+      c1x1 = v128.load(tmp, 16);
+      stageRow(y + 2 * ys, nc, tmp);
+      c2x0 = v128.load(tmp);
+      c2x1 = v128.load(tmp, 16);
+      stageRow(y + 3 * ys, nc, tmp);
+      c3x0 = v128.load(tmp);
+      c3x1 = v128.load(tmp, 16);
+      stageRow(y + 4 * ys, nc, tmp);
+      c4x0 = v128.load(tmp);
+      c4x1 = v128.load(tmp, 16);
+    }
+  } else {
+    c0x0 = f32x4.splat(0.0);
+    c0x1 = f32x4.splat(0.0);
+    if (bias != 0) {
+      c0x0 = v128.load(bias);
+      c0x1 = v128.load(bias, 16);
+    }
+    c1x0 = c0x0;
+    c1x1 = c0x1;
+    c2x0 = c0x0;
+    c2x1 = c0x1;
+    c3x0 = c0x0;
+    c3x1 = c0x1;
+    c4x0 = c0x0;
+    c4x1 = c0x1;
   }
-  let c1x0 = c0x0;
-  let c1x1 = c0x1;
-  let c2x0 = c0x0;
-  let c2x1 = c0x1;
-  let c3x0 = c0x0;
-  let c3x1 = c0x1;
-  let c4x0 = c0x0;
-  let c4x1 = c0x1;
   let k = kc;
   if (k > 0) {
     while (true) {
