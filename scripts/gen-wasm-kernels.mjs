@@ -24,6 +24,7 @@ export const GEMM_DIR = join(ROOT, 'src', 'kernels', 'wasm', 'assembly', 'f32-ge
 export const NR = 8;
 export const MR_MAX = 6;
 const KU = 2; // k-steps per loop trip
+const SPLIT_MAX_MR = 2; // kernels this short keep two accumulator sets (see gemmKernel)
 
 function range(n) {
   return Array.from({ length: n }, (_, i) => i);
@@ -67,16 +68,21 @@ function gemmKernel(mr) {
   // K loop, two k-steps per trip with an exit test after each. The mid-loop exit makes the
   // accumulators flow into the epilogue's phis, so TurboFan must finish step 0's multiply-adds before
   // it issues step 1's loads (it otherwise hoists every load of a block to the top and spills).
+  // With 1-2 rows the 2·MR accumulator chains cannot hide the multiply-add latency (4 cycles, 2 per
+  // cycle), so odd k-steps go to a second set d, summed after the loop.
+  const split = mr <= SPLIT_MAX_MR;
+  if (split) for (const m of rows) L.push(`  let d${m}x0 = f32x4.splat(0.0);`, `  let d${m}x1 = f32x4.splat(0.0);`);
   L.push(`  let k = kc;`);
   L.push(`  if (k > 0) {`);
   L.push(`    while (true) {`);
   for (let u = 0; u < KU; u++) {
     L.push(`      let b${u}x0 = v128.load(w, ${u * NR * 4});`);
     L.push(`      let b${u}x1 = v128.load(w, ${u * NR * 4 + 16});`);
+    const acc = split && u % 2 === 1 ? 'd' : 'c';
     for (const m of rows) {
       L.push(`      let v${u}r${m} = v128.load32_splat(a${m}, ${u * 4});`);
-      L.push(`      c${m}x0 = fma(v${u}r${m}, b${u}x0, c${m}x0);`);
-      L.push(`      c${m}x1 = fma(v${u}r${m}, b${u}x1, c${m}x1);`);
+      L.push(`      ${acc}${m}x0 = fma(v${u}r${m}, b${u}x0, ${acc}${m}x0);`);
+      L.push(`      ${acc}${m}x1 = fma(v${u}r${m}, b${u}x1, ${acc}${m}x1);`);
     }
     if (u === KU - 1) {
       for (const m of rows) L.push(`      a${m} += ${KU * 4};`);
@@ -86,6 +92,7 @@ function gemmKernel(mr) {
   }
   L.push(`    }`);
   L.push(`  }`);
+  if (split) for (const m of rows) L.push(`  c${m}x0 = f32x4.add(c${m}x0, d${m}x0);`, `  c${m}x1 = f32x4.add(c${m}x1, d${m}x1);`);
   // Fast epilogue: full tile, none/relu/clip as one clamp; everything else goes through storeRow.
   L.push(`  if (nc == ${NR} && act <= 2) {`);
   for (const m of rows.slice(1)) L.push(`    let y${m} = y + ${m} * ys;`);

@@ -19,7 +19,7 @@ describe('pretrained ONNX files: ref backend == onnxruntime-node', () => {
     it(`${name} (batch 3) within 1e-4, and after export`, { skip: shared ? SHARED_SKIP : false }, async () => {
       const bytes = new Uint8Array(readFileSync(path));
       const model = importOnnx(bytes, { name });
-      const session = await compile(model);
+      const session = await compile(model, { backend: 'ref' });
       const x = waveInput([3, 3, 32, 32]);
       const ours = (await session.run({ input: x })).logits!;
       assert.deepEqual(ours.shape, [3, 10]);
@@ -32,7 +32,7 @@ describe('pretrained ONNX files: ref backend == onnxruntime-node', () => {
       const exported = exportOnnx(model);
       const viaExport = await runOrt(exported, { input: x }, 'logits');
       assert.ok(maxAbsDiff(ours.data, viaExport) < 1e-4, 'onnxruntime on our export');
-      const again = await compile(importOnnx(exported));
+      const again = await compile(importOnnx(exported), { backend: 'ref' });
       assert.ok(maxAbsDiff(ours.data, (await again.run({ input: x })).logits!.data) === 0, 're-imported export is identical');
     });
   }

@@ -14,7 +14,7 @@ function count(g: Graph, op: string): number {
 }
 
 async function refOutput(g: Graph, x: ReturnType<typeof waveInput>): Promise<Float32Array> {
-  const s = await compile(g);
+  const s = await compile(g, { backend: 'ref' });
   return (await s.run({ input: x })).logits!.data;
 }
 

@@ -27,7 +27,7 @@ describe('model zoo', () => {
     const imagenet = ZOO.get(name)!.dataset === 'imagenet';
     it(`${name}: ref == onnxruntime on the exported model within 1e-4`, async () => {
       const model = loadModel(name);
-      const session = await compile(model);
+      const session = await compile(model, { backend: 'ref' });
       const shape = imagenet ? [1, 3, 224, 224] : [2, 3, 32, 32];
       const x = waveInput(shape);
       const ours = (await session.run({ input: x })).logits!;
@@ -49,7 +49,7 @@ describe('model zoo', () => {
       const model = loadModel(name);
       assert.match(model.metadata.source ?? '', /pretrained/);
       const x = waveInput([2, 3, 32, 32], 0.21);
-      const ours = (await (await compile(model)).run({ input: x })).logits!;
+      const ours = (await (await compile(model, { backend: 'ref' })).run({ input: x })).logits!;
       const theirs = await runOrt(file, { input: x }, 'logits');
       assert.ok(maxAbsDiff(ours.data, theirs) < 1e-4, name);
     }
@@ -59,7 +59,7 @@ describe('model zoo', () => {
     const model = loadModel('mobilenetv2-cifar');
     assert.match(model.metadata.source ?? '', /pretrained/);
     const x = waveInput([2, 3, 32, 32], 0.13);
-    const ours = (await (await compile(model)).run({ input: x })).logits!;
+    const ours = (await (await compile(model, { backend: 'ref' })).run({ input: x })).logits!;
     const theirs = await runOrt(join(SHARED_DATA, 'models', 'mobilenetv2_cifar10.onnx'), { input: x }, 'logits');
     assert.ok(maxAbsDiff(ours.data, theirs) < 1e-4);
   });

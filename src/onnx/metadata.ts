@@ -3,7 +3,8 @@
  *   sparsecnn.name, sparsecnn.source  plain strings
  *   sparsecnn.preprocessing           JSON {mean:number[], std:number[], inputSize:[C,H,W]}
  *   sparsecnn.labels                  JSON string[]
- * Other metadata_props are kept as `extra` and written back unchanged.
+ * Every other metadata_prop (e.g. sparsecnn.pruning, or a producer's own keys) is kept as `extra`
+ * and written back unchanged.
  */
 import type { ModelMetadata, Preprocessing } from '../graph/ir.js';
 
@@ -30,7 +31,8 @@ function asPreprocessing(v: unknown): Preprocessing | undefined {
 
 export function readMetadata(props: readonly Prop[], fallbackName: string): ModelMetadata {
   const kv = new Map(props.map((p) => [p.key ?? '', p.value ?? '']));
-  const extra = new Map([...kv].filter(([k]) => !k.startsWith('sparsecnn.')));
+  const parsed = new Set(['sparsecnn.name', 'sparsecnn.preprocessing', 'sparsecnn.labels', 'sparsecnn.source']);
+  const extra = new Map([...kv].filter(([k]) => !parsed.has(k)));
   const labels = parseJson(kv.get('sparsecnn.labels') ?? '');
   const preprocessing = asPreprocessing(parseJson(kv.get('sparsecnn.preprocessing') ?? ''));
   const source = kv.get('sparsecnn.source');

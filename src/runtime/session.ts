@@ -16,7 +16,7 @@ import { WasmSession } from './wasm/session.js';
 export type Backend = 'ref' | 'wasm';
 export const BACKENDS: readonly Backend[] = ['ref', 'wasm'];
 /** What compile() uses when no backend is named. */
-export const DEFAULT_BACKEND: Backend = 'ref';
+export const DEFAULT_BACKEND: Backend = 'wasm';
 
 export interface CompileOptions {
   /** 'wasm': WebAssembly SIMD kernels, threads, planned arena. 'ref': the plain TypeScript oracle. */

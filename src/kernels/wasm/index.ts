@@ -11,7 +11,10 @@
 import * as binaries from './generated/wasm-binaries.js';
 import { MR, NR } from './packing.js';
 
-/** Bytes at the start of memory the module reserves (it has no data or stack, but offset 0 stays unused: 0 means "none"). */
+/**
+ * Bytes at the start of memory the module reserves: it has no data segment or stack, but offset 0
+ * must stay unused (0 means "none") and dwconv2d keeps 16 zero bytes at offset 512.
+ */
 export const RESERVED_BYTES: number = binaries.reservedBytes;
 
 /** Activation codes of the `act` argument. Epilogue order: acc + bias (+ residual) → activation. */
@@ -121,10 +124,10 @@ export const GEMM_MICROKERNELS: readonly GemmMicrokernelInfo[] = [1, 2, 3, 4, 5,
 
 /**
  * Scratch bytes one conv2d call with reduction length K = kh·kw·Cin needs (one buffer per
- * concurrently running call; today 256 + 24 KiB for every K). Mirror of assembly/layout.ts.
+ * concurrently running call; today 256 + 32 KiB for every K). Mirror of assembly/layout.ts.
  */
 export function convScratchBytes(K: number): number {
-  return K >= 0 ? 256 + 24 * 1024 : 0;
+  return K >= 0 ? 256 + 32 * 1024 : 0;
 }
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';

@@ -27,8 +27,8 @@
 
 /** Output channels per weight tile (the micro-kernel width: two v128 of f32). */
 export const NR = 8;
-/** Rows of the largest micro-kernel (pixels per register block); 4 is the other height offered. */
-export const MR = 6;
+/** Rows of the micro-kernel conv2d uses (pixels per register block): split pixel ranges at multiples of it. 6 is offered to the profiler (f32_conv2d_6x8). */
+export const MR = 4;
 /** Channel padding of depthwise weights (one v128 of f32). */
 export const DW_CHANNEL_ALIGN = 4;
 

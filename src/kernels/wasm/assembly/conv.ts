@@ -72,6 +72,7 @@ function gatherPanel(pc: i32, pe: i32, k0: i32, kn: i32, x: usize, H: i32, W: i3
  * (block, chunk) panel of X̂ stays in L1 while every weight tile's [kc][8] slice streams past it.
  */
 export function conv2dMr(mr: i32, x: usize, H: i32, W: i32, xc: i32, OH: i32, OW: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, pt: i32, pl: i32, Cin: i32, wpk: usize, bias: usize, OC: i32, y: usize, yc: i32, res: usize, act: i32, a0: f32, a1: f32, p0: i32, p1: i32, t0: i32, t1: i32, scratch: usize): void {
+  if (p1 <= p0 || t1 <= t0) return; // empty share of a split (the blocking below divides by P)
   let K = kh * kw * Cin;
   let tmp = scratch;
   let panel = scratch + <usize>CONV_TMP_BYTES;

@@ -31,6 +31,10 @@ export function f32_gemm_2x8(a: usize, as: usize, kc: i32, w: usize, bias: usize
     c1x0 = c0x0;
     c1x1 = c0x1;
   }
+  let d0x0 = f32x4.splat(0.0);
+  let d0x1 = f32x4.splat(0.0);
+  let d1x0 = f32x4.splat(0.0);
+  let d1x1 = f32x4.splat(0.0);
   let k = kc;
   if (k > 0) {
     while (true) {
@@ -46,17 +50,21 @@ export function f32_gemm_2x8(a: usize, as: usize, kc: i32, w: usize, bias: usize
       let b1x0 = v128.load(w, 32);
       let b1x1 = v128.load(w, 48);
       let v1r0 = v128.load32_splat(a0, 4);
-      c0x0 = fma(v1r0, b1x0, c0x0);
-      c0x1 = fma(v1r0, b1x1, c0x1);
+      d0x0 = fma(v1r0, b1x0, d0x0);
+      d0x1 = fma(v1r0, b1x1, d0x1);
       let v1r1 = v128.load32_splat(a1, 4);
-      c1x0 = fma(v1r1, b1x0, c1x0);
-      c1x1 = fma(v1r1, b1x1, c1x1);
+      d1x0 = fma(v1r1, b1x0, d1x0);
+      d1x1 = fma(v1r1, b1x1, d1x1);
       a0 += 8;
       a1 += 8;
       w += 64;
       if (--k == 0) break;
     }
   }
+  c0x0 = f32x4.add(c0x0, d0x0);
+  c0x1 = f32x4.add(c0x1, d0x1);
+  c1x0 = f32x4.add(c1x0, d1x0);
+  c1x1 = f32x4.add(c1x1, d1x1);
   if (nc == 8 && act <= 2) {
     let y1 = y + 1 * ys;
     if (res != 0) {

@@ -1,0 +1,210 @@
+/**
+ * pruneModel: applies a method to a model and returns the pruned model (weights really zero, or
+ * channels really removed) plus a per-layer report. The patterns are pure functions of weights
+ * (patterns/); this file decides which layers each applies to and records what was done in the
+ * model's metadata ('sparsecnn.pruning'), which survives ONNX export so the engine can choose
+ * sparse kernels on load.
+ */
+import { fail } from '../errors.js';
+import { modelStats } from '../analysis/stats.js';
+import { inferShapes } from '../graph/infer.js';
+import type { Graph, Model, Node } from '../graph/ir.js';
+import type { FloatTensor, Tensor } from '../graph/tensor.js';
+import { feedInputs } from '../runtime/bind.js';
+import { allChannelGroups, isDepthwise } from './dependency.js';
+import { colNmMask } from './patterns/colnm.js';
+import { depruneMask, type DepruneResult } from './patterns/deprune.js';
+import { removeChannels } from './patterns/filter.js';
+import { reductionNmMask } from './patterns/nm-reduction.js';
+import { magnitudeMask } from './patterns/unstructured.js';
+import { methodString, type PruneMethod, type PruneOptions } from './spec.js';
+
+export const PRUNING_METADATA_KEY = 'sparsecnn.pruning';
+export const DEFAULT_TILE = 8;
+
+/** What the engine needs to know about a layer's pattern (kept in metadata). */
+export type LayerPattern =
+  | { readonly pattern: 'colnm'; readonly n: number; readonly m: number; readonly tile: number }
+  | { readonly pattern: 'nm'; readonly n: number; readonly m: number }
+  | { readonly pattern: 'unstructured'; readonly ratio: number }
+  | { readonly pattern: 'dcp' | 'dcp-b' | 'dcp-bh'; readonly ratio: number; readonly groupWidth: number; readonly hardwareTile: number; readonly alignment?: 'u' | 'o' }
+  | { readonly pattern: 'filter'; readonly removed: number; readonly of: number };
+
+export interface LayerReport {
+  readonly name: string;
+  readonly op: string;
+  /** Fraction of this layer's weights that are zero or removed. */
+  readonly sparsity: number;
+  readonly pattern: string;
+  readonly deprune?: Pick<DepruneResult, 'realizedRatio' | 'imbalance' | 'alignment'> & { groupRatios: number[] };
+}
+
+export interface PruneReport {
+  readonly method: string;
+  readonly layers: LayerReport[];
+  /** 1 − (non-zero conv/Gemm weights after) / (conv/Gemm weights before). */
+  readonly totalSparsity: number;
+  /** MACs at batch 1, counting only non-zero weights (so pruned work is not counted). */
+  readonly macsBefore: number;
+  readonly macsAfter: number;
+  readonly skipped: readonly { readonly node: string; readonly reason: string }[];
+}
+
+function weightOf(g: Graph, n: Node): FloatTensor {
+  const t = g.initializers.get(n.inputs[1] ?? '');
+  if (t?.dtype !== 'float32') fail('UNSUPPORTED', `'${n.name}' (${n.op}) has no constant weight to prune`);
+  return t;
+}
+
+function effectiveMacs(m: Model): number {
+  return modelStats(m).nodes.reduce((s, n) => s + n.macs * (1 - n.sparsity), 0);
+}
+
+function weightCounts(g: Graph): { total: number; nonzero: number } {
+  let total = 0;
+  let nonzero = 0;
+  for (const n of g.nodes) {
+    if (n.op !== 'Conv' && n.op !== 'Gemm') continue;
+    const w = g.initializers.get(n.inputs[1]!);
+    if (w?.dtype !== 'float32') continue;
+    total += w.data.length;
+    for (const v of w.data) if (v !== 0) nonzero++;
+  }
+  return { total, nonzero };
+}
+
+function typesOf(g: Graph) {
+  const shapes = new Map(feedInputs(g).map((i) => [i.name, i.shape.map((d) => (typeof d === 'number' ? d : 1))] as const));
+  return inferShapes(g, shapes).types;
+}
+
+export function readPruningMetadata(m: Model): Record<string, LayerPattern> {
+  const s = m.metadata.extra?.get(PRUNING_METADATA_KEY);
+  if (s === undefined) return {};
+  try {
+    const j = JSON.parse(s) as { layers?: Record<string, LayerPattern> };
+    return j.layers ?? {};
+  } catch {
+    return {};
+  }
+}
+
+export function pruneModel(model: Model, method: PruneMethod, opts: PruneOptions = {}): { model: Model; report: PruneReport } {
+  let g = model.graph;
+  const before = weightCounts(g);
+  const macsBefore = effectiveMacs(model);
+  const layers: LayerReport[] = [];
+  const patterns: Record<string, LayerPattern> = { ...readPruningMetadata(model) };
+  let skipped: { node: string; reason: string }[] = [];
+  const inits = new Map<string, Tensor>(g.initializers);
+  const inputs = new Set(feedInputs(g).map((i) => i.name));
+  const dense = new Set(opts.dense ?? []);
+  const types = typesOf(g);
+
+  const setMasked = (n: Node, w: FloatTensor, mask: Uint8Array): number => {
+    const data = new Float32Array(w.data.length);
+    let zeros = 0;
+    for (let i = 0; i < data.length; i++) {
+      data[i] = mask[i] ? w.data[i]! : 0;
+      if (data[i] === 0) zeros++;
+    }
+    inits.set(n.inputs[1]!, { dtype: 'float32', shape: w.shape, data });
+    return zeros / data.length;
+  };
+
+  if (method.kind === 'colnm' || method.kind === 'nm' || method.kind === 'unstructured') {
+    // Weight patterns: regular convs, and (with allLayers) the first conv and transB Gemm classifiers.
+    const targets = g.nodes.filter((n) => {
+      if (dense.has(n.name)) return false;
+      if (n.op === 'Conv') return n.attrs.group === 1 && (opts.allLayers === true || !inputs.has(n.inputs[0]!));
+      return n.op === 'Gemm' && opts.allLayers === true && n.attrs.transB;
+    });
+    if (targets.length === 0) fail('INVALID_ARGUMENT', `${methodString(method)}: the model has no regular convolution to prune`);
+    const shared = new Set<string>();
+    for (const n of targets) {
+      const w = weightOf(g, n);
+      if (shared.has(n.inputs[1]!)) continue;
+      shared.add(n.inputs[1]!);
+      const [OC, Cin, kh, kw] = w.shape.length === 4 ? (w.shape as [number, number, number, number]) : [w.shape[0]!, w.shape[1]!, 1, 1];
+      const m = opts.overrides?.get(n.name) ?? method;
+      let mask: Uint8Array;
+      let pat: LayerPattern;
+      if (m.kind === 'colnm') {
+        const tile = opts.tile ?? DEFAULT_TILE;
+        mask = colNmMask(w.data, OC, Cin, kh, kw, { n: m.n, m: m.m, tile, criterion: opts.criterion ?? 'l2' }).mask;
+        pat = { pattern: 'colnm', n: m.n, m: m.m, tile };
+      } else if (m.kind === 'nm') {
+        mask = reductionNmMask(w.data, OC, Cin, kh, kw, m.n, m.m);
+        pat = { pattern: 'nm', n: m.n, m: m.m };
+      } else if (m.kind === 'unstructured') {
+        mask = magnitudeMask(w.data, m.ratio);
+        pat = { pattern: 'unstructured', ratio: m.ratio };
+      } else continue;
+      const sparsity = setMasked(n, w, mask);
+      patterns[n.name] = pat;
+      layers.push({ name: n.name, op: n.op, sparsity, pattern: methodString(m) });
+    }
+    g = { ...g, initializers: inits };
+  } else if (method.kind === 'filter') {
+    g = pruneFilters(g, method.ratio, layers, patterns, (s) => (skipped = s), () => true);
+  } else {
+    const dws = g.nodes.filter((n) => isDepthwise(n, types) && !dense.has(n.name));
+    if (dws.length === 0) fail('INVALID_ARGUMENT', `${methodString(method)}: DEPrune prunes depthwise convolutions and this model has none`);
+    const pw = opts.pw ?? 0;
+    if (pw < 0 || pw >= 1) fail('INVALID_ARGUMENT', `--pw must be in [0, 1), got ${pw}`);
+    if (pw > 0) {
+      // DEPrune's PW pruning: the expansion 1x1 convs whose channels flow through a depthwise conv.
+      g = pruneFilters(g, pw, layers, patterns, (s) => (skipped = s), (grp) => grp.through.some((t) => isDepthwise(t, typesOf(g))));
+    }
+    const t2 = typesOf(g);
+    const inits2 = new Map<string, Tensor>(g.initializers);
+    for (const n of g.nodes.filter((x) => isDepthwise(x, t2) && !dense.has(x.name))) {
+      const w = weightOf(g, n);
+      const [C, , kh, kw] = w.shape as [number, number, number, number];
+      const groupWidth = opts.groupWidth ?? 32;
+      const hardwareTile = opts.hardwareTile ?? 4;
+      const r = depruneMask(w.data, C, kh, kw, { mode: method.kind, ratio: method.ratio, groupWidth, hardwareTile, align: opts.align ?? 'auto' });
+      const data = w.data.map((v, i) => (r.mask[i] ? v : 0));
+      inits2.set(n.inputs[1]!, { dtype: 'float32', shape: w.shape, data });
+      patterns[n.name] = { pattern: method.kind, ratio: method.ratio, groupWidth, hardwareTile, ...(r.alignment ? { alignment: r.alignment } : {}) };
+      layers.push({
+        name: n.name, op: 'Conv', sparsity: r.realizedRatio, pattern: methodString(method),
+        deprune: { realizedRatio: r.realizedRatio, imbalance: r.imbalance, ...(r.alignment ? { alignment: r.alignment } : {}), groupRatios: r.groups.map((x) => x.pruned / x.rows) },
+      });
+    }
+    g = { ...g, initializers: inits2 };
+  }
+
+  const extra = new Map(model.metadata.extra ?? []);
+  extra.set(PRUNING_METADATA_KEY, JSON.stringify({ method: methodString(method), layers: patterns }));
+  const pruned: Model = { ...model, graph: g, metadata: { ...model.metadata, extra } };
+  const after = weightCounts(g);
+  return {
+    model: pruned,
+    report: { method: methodString(method), layers, totalSparsity: before.total === 0 ? 0 : 1 - after.nonzero / before.total, macsBefore, macsAfter: effectiveMacs(pruned), skipped },
+  };
+}
+
+function pruneFilters(
+  g0: Graph, ratio: number, layers: LayerReport[], patterns: Record<string, LayerPattern>,
+  setSkipped: (s: { node: string; reason: string }[]) => void, accept: (grp: import('./dependency.js').ChannelGroup) => boolean,
+): Graph {
+  let g = g0;
+  const { groups, skipped } = allChannelGroups(g, typesOf(g));
+  setSkipped(skipped);
+  // Groups are disjoint in channels; each removal rebuilds the graph, so find them again by source.
+  for (const grp0 of groups.filter(accept)) {
+    const src = grp0.sources[0]!.name;
+    const node = g.nodes.find((n) => n.name === src)!;
+    const found = allChannelGroups(g, typesOf(g)).groups.find((x) => x.sources.some((s) => s.name === node.name));
+    if (found === undefined) continue;
+    const remove = Math.min(found.channels - 1, Math.floor(ratio * found.channels));
+    if (remove <= 0) continue;
+    g = removeChannels(g, found, found.channels - remove);
+    for (const s of found.sources) {
+      patterns[s.name] = { pattern: 'filter', removed: remove, of: found.channels };
+      layers.push({ name: s.name, op: s.op, sparsity: remove / found.channels, pattern: `filter:${ratio}` });
+    }
+  }
+  return g;
+}
