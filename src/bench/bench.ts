@@ -13,6 +13,8 @@ import { compile, type Backend, type LayerTiming } from '../runtime/session.js';
 import { measure, median, type Measurement } from './measure.js';
 import { createPeerByName } from './peers/index.js';
 import { peerIO, type Peer, type PeerName } from './peers/types.js';
+import { WasmSession } from '../runtime/wasm/session.js';
+import type { TuningCache } from '../tune/cache.js';
 
 export interface BenchOptions {
   readonly batch: number;
@@ -23,6 +25,8 @@ export interface BenchOptions {
   readonly backend: Backend;
   /** Record per-layer times of sparsecnn (compile with profile: true). */
   readonly layers?: boolean;
+  /** Profiler results to compile with (sparsecnn tune). */
+  readonly tuning?: TuningCache;
   readonly peers: readonly PeerName[];
   /** Skip peers that cannot run here (package not installed, op they lack) with a note instead of failing. */
   readonly skipUnavailablePeers?: boolean;
@@ -43,6 +47,10 @@ export interface EngineResult {
   readonly backend?: string;
   /** Max |peer - sparsecnn| over the whole output (peers only). */
   readonly maxAbsDiff?: number;
+  /** sparsecnn on wasm: the kernel each tunable layer ran, and whether the tuning cache chose it. */
+  readonly kernels?: readonly { readonly node: string; readonly kernel: string; readonly tuned: boolean }[];
+  /** sparsecnn on wasm: the planned activation arena in bytes. */
+  readonly predictedPeakBytes?: number;
   readonly note?: string;
 }
 
@@ -119,7 +127,8 @@ export async function benchModel(model: Model, opts: BenchOptions): Promise<Benc
   const feeds = { [io.input]: x };
   const perEngine = opts.warmup + opts.runs;
 
-  const session = await compile(model, { backend: opts.backend, threads: opts.threads, ...(opts.layers === true ? { profile: true } : {}) });
+  const session = await compile(model, { backend: opts.backend, threads: opts.threads, ...(opts.layers === true ? { profile: true } : {}), ...(opts.tuning !== undefined ? { tuning: opts.tuning } : {}) });
+  if (session instanceof WasmSession) for (const n of session.notes) opts.onNote?.(n);
   let sessionLive = true;
   const disposeSession = () => {
     if (sessionLive) session.dispose();
@@ -173,8 +182,12 @@ export async function benchModel(model: Model, opts: BenchOptions): Promise<Benc
       if (opts.layers === true && calls++ >= opts.warmup) profiles.push([...session.profile()]);
     }, { warmup: opts.warmup, runs: opts.runs, onRun: () => tick('sparsecnn') });
     const oursNote = opts.threads > 1 && session.backend === 'ref' ? 'the ref backend is single-threaded' : undefined;
+    const shapes = new Map([[io.input, inputShape]]);
+    const wasmInfo = session instanceof WasmSession
+      ? { kernels: session.kernelChoices(shapes).map((k) => ({ node: k.node, kernel: k.kernel, tuned: k.tuned })), predictedPeakBytes: session.arenaPlan(shapes).plan.peakBytes }
+      : {};
     const engines: EngineResult[] = [
-      { name: 'sparsecnn', ...summary(oursM, stats.macs), backend: session.backend, ...(oursNote !== undefined ? { note: oursNote } : {}) },
+      { name: 'sparsecnn', ...summary(oursM, stats.macs), backend: session.backend, ...(oursNote !== undefined ? { note: oursNote } : {}), ...wasmInfo },
     ];
     disposeSession();
 

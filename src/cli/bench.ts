@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { loadTuningCache } from '../node/tuning.js';
 import { benchModel, type BenchResult } from '../bench/bench.js';
 import { isPeerName, PEER_NAMES, type PeerName } from '../bench/peers/index.js';
 import { SparseCnnError } from '../errors.js';
@@ -13,6 +14,7 @@ interface BenchCliOptions {
   warmup: number;
   backend: string;
   layers?: boolean;
+  tuning?: string;
   json?: boolean;
 }
 
@@ -61,6 +63,7 @@ export function register(program: Command): void {
     .option('--runs <n>', 'timed runs per engine (median and p90 are reported)', positiveInt('--runs'), 10)
     .option('--warmup <n>', 'untimed runs per engine before timing', nonNegativeInt('--warmup'), 3)
     .option('--backend <name>', 'sparsecnn backend to measure', DEFAULT_BACKEND)
+    .option('--tuning <file>', 'a tuning cache from `sparsecnn tune` for sparsecnn (chosen kernels are in engines[0].kernels)')
     .option('--layers', "per-layer times of sparsecnn (median over the runs) and its 15 slowest layers")
     .option('--json', 'print {model, batch, threads, engines:[{name, medianMs, p90Ms, ...}], ratios:{peer: peerMedian/oursMedian}} on stdout')
     .addHelpText('after', `
@@ -89,6 +92,7 @@ Examples:
           warmup: opts.warmup,
           backend: opts.backend as Backend,
           layers: opts.layers === true,
+          ...(opts.tuning !== undefined ? { tuning: loadTuningCache(opts.tuning) } : {}),
           peers,
           skipUnavailablePeers: !explicitPeers,
           onNote: (m) => out.note(`note: ${m}`),

@@ -6,6 +6,7 @@ import { WasmSession } from '../runtime/wasm/session.js';
 import { SparseCnnError } from '../errors.js';
 import type { Model } from '../graph/ir.js';
 import { loadModel } from '../node/models.js';
+import { loadTuningCache } from '../node/tuning.js';
 
 export interface GlobalOptions {
   readonly json?: boolean;
@@ -95,7 +96,8 @@ export function parseNumberList(name: string, len: number): (v: string) => numbe
 export function engineOptions(cmd: Command): Command {
   return cmd
     .option('--backend <name>', `execution backend: ${BACKENDS.join(' | ')}`, parseBackend, DEFAULT_BACKEND)
-    .option('-t, --threads <n>', 'threads for the wasm backend (default: all cores)', parsePositiveInt('--threads'));
+    .option('-t, --threads <n>', 'threads for the wasm backend (default: all cores)', parsePositiveInt('--threads'))
+    .option('--tuning <file>', 'a tuning cache from `sparsecnn tune` (kernel choice per operator)');
 }
 
 export function parseBackend(v: string): Backend {
@@ -106,11 +108,13 @@ export function parseBackend(v: string): Backend {
 export interface EngineOptions {
   readonly backend: Backend;
   readonly threads?: number;
+  readonly tuning?: string;
 }
 
 /** Compiles with the verb's engine options and reports any choice the engine made on stderr. */
 export async function compileFor(model: Model, opts: EngineOptions, out: Output, extra: { profile?: boolean } = {}): Promise<Session> {
-  const s = await compile(model, { backend: opts.backend, ...(opts.threads !== undefined ? { threads: opts.threads } : {}), ...extra });
+  const tuning = opts.tuning === undefined ? undefined : loadTuningCache(opts.tuning);
+  const s = await compile(model, { backend: opts.backend, ...(opts.threads !== undefined ? { threads: opts.threads } : {}), ...(tuning ? { tuning } : {}), ...extra });
   if (s instanceof WasmSession) for (const n of s.notes) out.note(`note: ${n}`);
   return s;
 }

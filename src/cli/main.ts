@@ -6,6 +6,7 @@ import { register as evalCmd } from './eval.js';
 import { register as exportCmd } from './export.js';
 import { register as info } from './info.js';
 import { register as prune } from './prune.js';
+import { register as tune } from './tune.js';
 import { register as run } from './run.js';
 import { register as zoo } from './zoo.js';
 
@@ -28,7 +29,7 @@ Examples:
   $ sparsecnn run resnet20 --input cat.png
   $ sparsecnn export mobilenetv2 -o mobilenetv2.onnx
   $ sparsecnn bench resnet50 --threads 2            # speed vs onnxruntime and tfjs`);
-  for (const reg of [demo, info, run, evalCmd, zoo, exportCmd, prune, bench]) reg(program);
+  for (const reg of [demo, info, run, evalCmd, zoo, exportCmd, prune, tune, bench]) reg(program);
   program.exitOverride((err) => {
     // commander already printed its message; keep its exit code (0 for --help/--version).
     process.exit(err.exitCode);

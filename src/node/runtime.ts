@@ -2,7 +2,7 @@
  * Fills the runtime context for Node: worker_threads for kernel threads, the core count, and
  * V8's relaxed-SIMD flag (not on by default in Node 20), which must be set before any module compiles.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { runtimeContext } from '../runtime/context.js';
@@ -32,6 +32,7 @@ export function useNodeRuntime(): void {
   runtimeContext.workerFactory = nodeWorkerFactory;
   runtimeContext.hardwareConcurrency = availableParallelism();
   runtimeContext.relaxedSimdEnabled = true;
+  runtimeContext.machine = `${cpus()[0]?.model ?? 'cpu'} x${availableParallelism()} node ${process.versions.node} v8 ${process.versions.v8}`;
 }
 
 useNodeRuntime();

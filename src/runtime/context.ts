@@ -11,9 +11,12 @@ export interface RuntimeContext {
   hardwareConcurrency: number;
   /** True once the platform has enabled relaxed SIMD (V8 flag) where it can. */
   relaxedSimdEnabled: boolean;
+  /** Identifies the machine for tuning caches (CPU model, cores, engine version). */
+  machine: string;
 }
 
 export const runtimeContext: RuntimeContext = {
   hardwareConcurrency: typeof navigator !== 'undefined' && typeof navigator.hardwareConcurrency === 'number' ? navigator.hardwareConcurrency : 1,
   relaxedSimdEnabled: false,
+  machine: typeof navigator !== 'undefined' ? navigator.userAgent : 'unknown',
 };

@@ -12,6 +12,7 @@ import type { FloatTensor, Tensor } from '../graph/tensor.js';
 import { validateGraph } from '../graph/validate.js';
 import { bindInputs, feedInputs } from './bind.js';
 import { WasmSession } from './wasm/session.js';
+import type { TuningCache } from '../tune/cache.js';
 
 export type Backend = 'ref' | 'wasm';
 export const BACKENDS: readonly Backend[] = ['ref', 'wasm'];
@@ -25,6 +26,8 @@ export interface CompileOptions {
   readonly threads?: number;
   /** wasm: use relaxed-SIMD kernels (fused multiply-add) where the platform validates them (default true). */
   readonly relaxedSimd?: boolean;
+  /** wasm: profiler results (sparsecnn tune); without them each op gets the cost model's kernel. */
+  readonly tuning?: TuningCache;
   /** Names of graph passes to skip (see graph/passes/index.ts). */
   readonly disablePasses?: readonly string[];
   /** Record per-layer times on every run (read them with session.profile()). */

@@ -7,7 +7,7 @@ import { MR, NR, packBias, packConvWeights, packDepthwiseWeights, packGemmWeight
 import type { Packing } from './lower.js';
 import type { KernelName } from './plan-types.js';
 
-export const KERNEL_NAMES: readonly KernelName[] = ['conv2d', 'dwconv2d', 'maxpool2d', 'avgpool2d', 'globalavgpool', 'add', 'mul_channel', 'activation', 'softmax_rows'];
+export const KERNEL_NAMES: readonly KernelName[] = ['conv2d', 'f32_conv2d_4x8', 'f32_conv2d_6x8', 'dwconv2d', 'maxpool2d', 'avgpool2d', 'globalavgpool', 'add', 'mul_channel', 'activation', 'softmax_rows'];
 export const KERNEL_INDEX: ReadonlyMap<KernelName, number> = new Map(KERNEL_NAMES.map((k, i) => [k, i]));
 
 export type KernelCaller = (fn: KernelName, args: readonly number[]) => void;

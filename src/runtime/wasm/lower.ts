@@ -10,7 +10,7 @@ import type { Graph, Node, NodeOf } from '../../graph/ir.js';
 import type { ValueType } from '../../graph/ops/index.js';
 import { NO_ACTIVATION } from '../../graph/attrs.js';
 import { sizeOf, type FloatTensor, type Tensor } from '../../graph/tensor.js';
-import type { Arg, KernelStep, Step, ValueSlot } from './plan-types.js';
+import type { Arg, KernelName, KernelStep, Step, ValueSlot } from './plan-types.js';
 import type { WeightStore } from './weights.js';
 import { nchwToNhwc, nhwcToNchw } from './layout.js';
 import { nhwcPad, nhwcSlice, runNhwcPad, runNhwcSlice } from './host-ops.js';
@@ -41,7 +41,13 @@ function actArgs(a: Activation): [number, number, number] {
   return [ACTIVATION_CODES[a.kind], Number.isFinite(a.alpha) ? a.alpha : -3.4e38, Number.isFinite(a.beta) ? a.beta : 3.4e38];
 }
 
-export function lower(g: Graph, types: ReadonlyMap<string, ValueType>, store: WeightStore, pk: Packing): Lowered {
+/** Picks the kernel for a call with interchangeable candidates (the tuning cache, or the default). */
+export type KernelChooser = (signature: string, candidates: readonly KernelName[], fallback: KernelName) => KernelName;
+
+/** Dense conv variants the profiler times; 'conv2d' picks its micro-kernel by the built-in rule (the cost model). */
+export const DENSE_CONV_CANDIDATES: readonly KernelName[] = ['conv2d', 'f32_conv2d_4x8', 'f32_conv2d_6x8'];
+
+export function lower(g: Graph, types: ReadonlyMap<string, ValueType>, store: WeightStore, pk: Packing, choose: KernelChooser = (_s, _c, f) => f, threads = 1): Lowered {
   const steps: Step[] = [];
   const slots = new Map<string, ValueSlot>();
   const alias = new Map<string, string>();
@@ -236,8 +242,11 @@ export function lower(g: Graph, types: ReadonlyMap<string, ValueType>, store: We
         // Split pixels across threads when there are enough of them, otherwise output-channel tiles.
         const byPixel = P >= 4 * pk.MR;
         const range: Arg[] = byPixel ? [{ range: 'lo' }, { range: 'hi' }, 0, tiles] : [0, P, { range: 'lo' }, { range: 'hi' }];
+        const signature = `conv2d:dense|N${N} ${H}x${W}x${cinG}->${r.outH}x${r.outW}x${ocG}|k${kh}x${kw} s${sh}x${sw} d${dh}x${dw} p${r.pads.join(',')}|t${threads}`;
         kernel(n, {
-          fn: 'conv2d',
+          fn: choose(signature, DENSE_CONV_CANDIDATES, 'conv2d'),
+          candidates: DENSE_CONV_CANDIDATES,
+          signature,
           args: [val(x, gi * cinG * F32), H, W, C, r.outH, r.outW, kh, kw, sh, sw, dh, dw, r.pads[0], r.pads[1], cinG, { weight: wpk }, { weight: bias }, ocG, val(out, gi * ocG * F32), OC, res === undefined ? 0 : val(res, gi * ocG * F32), ...actArgs(act), ...range, { scratch: true }],
           total: byPixel ? P : tiles, grain: byPixel ? pk.MR : 1, reads, writes: [out],
         });

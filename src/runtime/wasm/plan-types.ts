@@ -9,7 +9,7 @@
  * 4-D tensors live in the arena as NHWC; other ranks as row-major in their ONNX order.
  */
 export type KernelName =
-  | 'conv2d' | 'dwconv2d' | 'maxpool2d' | 'avgpool2d' | 'globalavgpool'
+  | 'conv2d' | 'f32_conv2d_4x8' | 'f32_conv2d_6x8' | 'dwconv2d' | 'maxpool2d' | 'avgpool2d' | 'globalavgpool'
   | 'add' | 'mul_channel' | 'activation' | 'softmax_rows';
 
 /** A kernel argument before memory is laid out. */
@@ -35,6 +35,10 @@ export interface KernelStep {
   readonly grain: number;
   readonly reads: readonly string[];
   readonly writes: readonly string[];
+  /** Interchangeable kernels for this call (same arguments), when the profiler may choose. */
+  readonly candidates?: readonly KernelName[];
+  /** Operator signature keying the tuning cache (shapes, strides, pattern, threads). */
+  readonly signature?: string;
 }
 
 /** Host-side work: layout conversion or an op without a WebAssembly kernel (reference kernel). */

@@ -16,7 +16,8 @@ import { runtimeContext } from '../context.js';
 import type { CompileOptions, LayerTiming, Session } from '../session.js';
 import { KERNEL_INDEX, loadKernels, PACKING, RESERVED_BYTES, type KernelCaller } from './kernels.js';
 import { lower, readValue, writeValue, type Lowered } from './lower.js';
-import type { KernelStep, Step } from './plan-types.js';
+import type { KernelName, KernelStep, Step } from './plan-types.js';
+import type { TuningCache, TuningEntry } from '../../tune/cache.js';
 import { ThreadPool } from './threads.js';
 import { WeightStore } from './weights.js';
 
@@ -64,6 +65,8 @@ export class WasmSession implements Session {
   private readonly plans = new Map<string, WasmPlan>();
   private readonly store = new WeightStore();
   private timings: LayerTiming[] = [];
+  /** The tuning-cache key of this session's machine and SIMD flavour. */
+  readonly fingerprint: string;
   private weightsAt = -1;
   private disposed = false;
 
@@ -78,6 +81,61 @@ export class WasmSession implements Session {
   ) {
     this.inputNames = feedInputs(graph).map((i) => i.name);
     this.outputNames = graph.outputs.map((o) => o.name);
+    this.fingerprint = `${runtimeContext.machine}|${relaxedSimd ? 'relaxed-simd' : 'simd'}`;
+    if (options.tuning !== undefined && options.tuning.machine !== this.fingerprint) {
+      this.notes.push(`the tuning cache was made on '${options.tuning.machine}', not this machine ('${this.fingerprint}'): ignored, using the cost model`);
+    }
+  }
+
+  /** Which kernel each tunable step uses for these shapes, and whether the tuning cache chose it. */
+  kernelChoices(shapes: ReadonlyMap<string, readonly number[]>): { node: string; kernel: string; signature: string; tuned: boolean }[] {
+    const plan = this.planFor(shapes);
+    const entries = this.tuningEntries();
+    return plan.lowered.steps.flatMap((s) => (s.kind === 'kernel' && s.signature !== undefined ? [{ node: s.node, kernel: s.fn, signature: s.signature, tuned: entries?.[s.signature] !== undefined }] : []));
+  }
+
+  private tuningEntries() {
+    const t = this.options.tuning;
+    return t !== undefined && t.machine === this.fingerprint ? t.entries : undefined;
+  }
+
+  /**
+   * The profiler: for every step with interchangeable kernels, times each candidate in place
+   * (same arguments, same memory, all threads) and returns the fastest per operator signature.
+   */
+  async tune(feeds: Readonly<Record<string, Tensor>>, opts: { runs?: number; warmup?: number; onStep?: (done: number, total: number) => void } = {}): Promise<TuningCache> {
+    const shapes = bindInputs(this.graph, feeds);
+    const plan = this.planFor(shapes);
+    await this.run(feeds); // realistic data in the arena
+    const { steps, scratchBase, scratchBytes } = this.prepare(plan);
+    const runs = opts.runs ?? 7;
+    const warmup = opts.warmup ?? 2;
+    const tunable = steps.filter((s): s is ResolvedKernel => 'step' in s && (s.step.candidates?.length ?? 0) > 1);
+    const entries: Record<string, TuningEntry> = {};
+    let done = 0;
+    for (const s of tunable) {
+      const sig = s.step.signature!;
+      if (entries[sig] !== undefined) {
+        opts.onStep?.(++done, tunable.length);
+        continue;
+      }
+      const ms: Record<string, number> = {};
+      for (const k of s.step.candidates!) {
+        const alt: ResolvedKernel = { ...s, fn: KERNEL_INDEX.get(k)!, step: { ...s.step, fn: k }, args: [...s.args] };
+        const times: number[] = [];
+        for (let i = 0; i < warmup + runs; i++) {
+          const t0 = performance.now();
+          this.dispatch(alt, scratchBase, scratchBytes);
+          if (i >= warmup) times.push(performance.now() - t0);
+        }
+        times.sort((a, b) => a - b);
+        ms[k] = times[Math.floor(times.length / 2)]!;
+      }
+      const best = Object.entries(ms).sort((a, b) => a[1] - b[1])[0]![0];
+      entries[sig] = { kernel: best, ms };
+      opts.onStep?.(++done, tunable.length);
+    }
+    return { version: 1, machine: this.fingerprint, entries };
   }
 
   static async create(graph: Graph, options: WasmCompileOptions): Promise<WasmSession> {
@@ -161,15 +219,8 @@ export class WasmSession implements Session {
     let last: { name: string; op: string; ms: number } | undefined;
     for (const s of steps) {
       const t0 = profile ? performance.now() : 0;
-      if ('step' in s) {
-        if (this.pool !== undefined) this.pool.run(s.fn, s.args, s.lo, s.hi, s.scratch, s.step.total, s.step.grain, scratchBase, scratchBytes);
-        else {
-          s.args[s.lo] = 0;
-          s.args[s.hi] = s.step.total;
-          if (s.scratch >= 0) s.args[s.scratch] = scratchBase;
-          this.call(s.step.fn, s.args);
-        }
-      } else if (s.kind === 'host') s.run(mem, addr);
+      if ('step' in s) this.dispatch(s, scratchBase, scratchBytes);
+      else if (s.kind === 'host') s.run(mem, addr);
       else throw new Error(`internal error: unresolved kernel step ${s.node}`);
       if (profile) {
         const node = 'step' in s ? s.step.node : s.node;
@@ -182,6 +233,16 @@ export class WasmSession implements Session {
           this.timings.push(last);
         }
       }
+    }
+  }
+
+  private dispatch(s: ResolvedKernel, scratchBase: number, scratchBytes: number): void {
+    if (this.pool !== undefined) this.pool.run(s.fn, s.args, s.lo, s.hi, s.scratch, s.step.total, s.step.grain, scratchBase, scratchBytes);
+    else {
+      s.args[s.lo] = 0;
+      s.args[s.hi] = s.step.total;
+      if (s.scratch >= 0) s.args[s.scratch] = scratchBase;
+      this.call(s.step.fn, s.args);
     }
   }
 
@@ -225,7 +286,12 @@ export class WasmSession implements Session {
     if (plan === undefined) {
       const graph = runPasses(this.graph, shapes, this.options.disablePasses, FUSION_PASSES);
       const { types } = inferShapes(graph, shapes);
-      const lowered = lower(graph, types, this.store, PACKING);
+      const entries = this.tuningEntries();
+      const choose = (sig: string, candidates: readonly KernelName[], fallback: KernelName): KernelName => {
+        const k = entries?.[sig]?.kernel;
+        return candidates.find((c) => c === k) ?? fallback;
+      };
+      const lowered = lower(graph, types, this.store, PACKING, choose, this.threads);
       const lifetimes = liveness(graph, lowered);
       plan = { graph, types, lowered, lifetimes, arena: planArena(lifetimes) };
       this.plans.set(key, plan);
