@@ -14,7 +14,7 @@ import { feedInputs } from '../runtime/bind.js';
 import { allChannelGroups, isDepthwise } from './dependency.js';
 import { colNmMask } from './patterns/colnm.js';
 import { depruneMask, type DepruneResult } from './patterns/deprune.js';
-import { removeChannels } from './patterns/filter.js';
+import { depthwiseScores, removeChannels } from './patterns/filter.js';
 import { reductionNmMask } from './patterns/nm-reduction.js';
 import { magnitudeMask } from './patterns/unstructured.js';
 import { methodString, type PruneMethod, type PruneOptions } from './spec.js';
@@ -28,7 +28,7 @@ export type LayerPattern =
   | { readonly pattern: 'nm'; readonly n: number; readonly m: number }
   | { readonly pattern: 'unstructured'; readonly ratio: number }
   | { readonly pattern: 'dcp' | 'dcp-b' | 'dcp-bh'; readonly ratio: number; readonly groupWidth: number; readonly hardwareTile: number; readonly alignment?: 'u' | 'o' }
-  | { readonly pattern: 'filter'; readonly removed: number; readonly of: number };
+  | { readonly pattern: 'filter' | 'channel'; readonly removed: number; readonly of: number };
 
 export interface LayerReport {
   readonly name: string;
@@ -147,6 +147,13 @@ export function pruneModel(model: Model, method: PruneMethod, opts: PruneOptions
     g = { ...g, initializers: inits };
   } else if (method.kind === 'filter') {
     g = pruneFilters(g, method.ratio, layers, patterns, (s) => (skipped = s), () => true);
+  } else if (method.kind === 'channel') {
+    if (!g.nodes.some((n) => isDepthwise(n, types))) fail('INVALID_ARGUMENT', `${methodString(method)}: channel pruning removes depthwise channels and this model has none`);
+    // Score each group by its depthwise conv's channel norms, as a structured DW baseline.
+    g = pruneFilters(g, method.ratio, layers, patterns, (s) => (skipped = s), (grp) => grp.through.some((t) => isDepthwise(t, typesOf(g))), (gr, grp) => {
+      const dw = grp.through.find((t) => isDepthwise(t, typesOf(gr)))!;
+      return depthwiseScores(gr, dw);
+    });
   } else {
     const dws = g.nodes.filter((n) => isDepthwise(n, types) && !dense.has(n.name));
     if (dws.length === 0) fail('INVALID_ARGUMENT', `${methodString(method)}: DEPrune prunes depthwise convolutions and this model has none`);
@@ -188,6 +195,7 @@ export function pruneModel(model: Model, method: PruneMethod, opts: PruneOptions
 function pruneFilters(
   g0: Graph, ratio: number, layers: LayerReport[], patterns: Record<string, LayerPattern>,
   setSkipped: (s: { node: string; reason: string }[]) => void, accept: (grp: import('./dependency.js').ChannelGroup) => boolean,
+  scoreWith?: (g: Graph, grp: import('./dependency.js').ChannelGroup) => Float64Array,
 ): Graph {
   let g = g0;
   const { groups, skipped } = allChannelGroups(g, typesOf(g));
@@ -200,10 +208,11 @@ function pruneFilters(
     if (found === undefined) continue;
     const remove = Math.min(found.channels - 1, Math.floor(ratio * found.channels));
     if (remove <= 0) continue;
-    g = removeChannels(g, found, found.channels - remove);
+    g = removeChannels(g, found, found.channels - remove, scoreWith?.(g, found));
     for (const s of found.sources) {
-      patterns[s.name] = { pattern: 'filter', removed: remove, of: found.channels };
-      layers.push({ name: s.name, op: s.op, sparsity: remove / found.channels, pattern: `filter:${ratio}` });
+      const kind = scoreWith === undefined ? 'filter' : 'channel';
+      patterns[s.name] = { pattern: kind, removed: remove, of: found.channels };
+      layers.push({ name: s.name, op: s.op, sparsity: remove / found.channels, pattern: `${kind}:${ratio}` });
     }
   }
   return g;

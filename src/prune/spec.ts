@@ -4,6 +4,7 @@
  *   nm:N:M | nv24      N:M along the reduction axis per output channel (NVIDIA-style; nv24 = nm:2:4)
  *   unstructured:R     magnitude, fraction R of each layer's weights
  *   filter:R           l2 filter pruning by dependency group, removes channels
+ *   channel:R          l2 channel pruning of depthwise convs (DEPrune's structured baseline), removes channels
  *   dcp:R | dcp-b:R | dcp-bh:R   DEPrune on depthwise convs (+ option `pw` for PW filter pruning)
  */
 import { fail } from '../errors.js';
@@ -15,6 +16,7 @@ export type PruneMethod =
   | { readonly kind: 'nm'; readonly n: number; readonly m: number }
   | { readonly kind: 'unstructured'; readonly ratio: number }
   | { readonly kind: 'filter'; readonly ratio: number }
+  | { readonly kind: 'channel'; readonly ratio: number }
   | { readonly kind: DepruneMode; readonly ratio: number };
 
 export interface PruneOptions {
@@ -64,13 +66,14 @@ export function parseMethod(spec: string): PruneMethod {
       return { kind: 'nm', n: 2, m: 4 };
     case 'unstructured':
     case 'filter':
+    case 'channel':
     case 'dcp':
     case 'dcp-b':
     case 'dcp-bh':
       if (parts.length !== 2) fail('INVALID_ARGUMENT', `'${spec}': expected ${kind}:RATIO (e.g. ${kind}:0.5)`);
       return { kind, ratio: ratio(parts[1], spec) };
     default:
-      return fail('INVALID_ARGUMENT', `unknown pruning method '${kind}' (methods: colnm:N:M, nm:N:M, nv24, unstructured:R, filter:R, dcp:R, dcp-b:R, dcp-bh:R)`);
+      return fail('INVALID_ARGUMENT', `unknown pruning method '${kind}' (methods: colnm:N:M, nm:N:M, nv24, unstructured:R, filter:R, channel:R, dcp:R, dcp-b:R, dcp-bh:R)`);
   }
 }
 

@@ -45,9 +45,16 @@ function sliceAxis(t: FloatTensor, axis: number, keep: readonly number[]): Float
   return { dtype: 'float32', shape, data };
 }
 
+/** Channel scores of a depthwise conv: the l2 norm of each channel's kh·kw weights. */
+export function depthwiseScores(g: Graph, dw: Node): Float64Array {
+  const w = floatInit(g, dw.inputs[1]!);
+  const per = w.data.length / w.shape[0]!;
+  return Float64Array.from({ length: w.shape[0]! }, (_, c) => Math.sqrt(w.data.subarray(c * per, (c + 1) * per).reduce((s, v) => s + v * v, 0)));
+}
+
 /** Removes the group's lowest-scoring channels, keeping `keep` of them; returns the new graph. */
-export function removeChannels(g: Graph, group: ChannelGroup, keepCount: number): Graph {
-  const keep = topIndices(groupScores(g, group), keepCount);
+export function removeChannels(g: Graph, group: ChannelGroup, keepCount: number, scores: Float64Array = groupScores(g, group)): Graph {
+  const keep = topIndices(scores, keepCount);
   const inits = new Map<string, Tensor>(g.initializers);
   const replaced = new Map<Node, Node>();
   let serial = 0;
