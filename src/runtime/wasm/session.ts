@@ -22,6 +22,8 @@ import { ThreadPool } from './threads.js';
 import { WeightStore } from './weights.js';
 
 const PAGE = 65536;
+/** Below this many multiply-adds per thread a step runs on the calling thread alone (dispatch costs ~10 µs). */
+const MIN_WORK_PER_THREAD = 200_000;
 /** Shared memories must declare a maximum; 2 GiB of address space is reserved, not committed. */
 const MAX_PAGES = 32768;
 
@@ -237,7 +239,7 @@ export class WasmSession implements Session {
   }
 
   private dispatch(s: ResolvedKernel, scratchBase: number, scratchBytes: number): void {
-    if (this.pool !== undefined) this.pool.run(s.fn, s.args, s.lo, s.hi, s.scratch, s.step.total, s.step.grain, scratchBase, scratchBytes);
+    if (this.pool !== undefined && (s.step.work ?? Infinity) >= MIN_WORK_PER_THREAD * this.threads) this.pool.run(s.fn, s.args, s.lo, s.hi, s.scratch, s.step.total, s.step.grain, scratchBase, scratchBytes);
     else {
       s.args[s.lo] = 0;
       s.args[s.hi] = s.step.total;

@@ -15,6 +15,8 @@ import { KERNEL_NAMES, type KernelCaller } from './kernels.js';
 
 export const CTL = { GEN: 0, DONE: 1, STOP: 2, READY: 3, FN: 4, NARGS: 5, LO: 6, HI: 7, SCR: 8, TOTAL: 9, GRAIN: 10, THREADS: 11, SCRBASE: 12, SCRBYTES: 13, FAILED: 14 } as const;
 export const ARGS_BYTE_OFFSET = 256;
+/** Polls before sleeping in Atomics.wait: waking a sleeping thread costs tens of microseconds, a model has dozens of steps. */
+export const SPIN = 20_000;
 export const MAX_ARGS = 64;
 export const CONTROL_BYTES = ARGS_BYTE_OFFSET + MAX_ARGS * 8;
 
@@ -103,7 +105,10 @@ export class ThreadPool {
     runChunk(c, this.args, 0, this.call, this.tmp);
     // Every worker acknowledges every job (those with an empty chunk return at once).
     const workers = this.threads - 1;
-    for (let d = Atomics.load(c, CTL.DONE); d < workers; d = Atomics.load(c, CTL.DONE)) Atomics.wait(c, CTL.DONE, d);
+    let spins = 0;
+    for (let d = Atomics.load(c, CTL.DONE); d < workers; d = Atomics.load(c, CTL.DONE)) {
+      if (spins++ >= SPIN) Atomics.wait(c, CTL.DONE, d);
+    }
   }
 
   dispose(): void {

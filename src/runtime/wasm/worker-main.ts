@@ -1,6 +1,6 @@
 /** The body of a kernel worker (platform-neutral; src/node/wasm-worker.ts starts it under Node). */
 import { loadKernels } from './kernels.js';
-import { ARGS_BYTE_OFFSET, CTL, MAX_ARGS, runChunk, type WorkerInit } from './threads.js';
+import { ARGS_BYTE_OFFSET, CTL, MAX_ARGS, runChunk, SPIN, type WorkerInit } from './threads.js';
 
 export async function workerMain(init: WorkerInit): Promise<void> {
   const ctl = new Int32Array(init.control, 0, ARGS_BYTE_OFFSET / 4);
@@ -16,6 +16,8 @@ export async function workerMain(init: WorkerInit): Promise<void> {
   const tmp: number[] = [];
   let gen = Atomics.load(ctl, CTL.GEN);
   for (;;) {
+    let spins = 0;
+    while (Atomics.load(ctl, CTL.GEN) === gen && spins++ < SPIN);
     Atomics.wait(ctl, CTL.GEN, gen);
     gen = Atomics.load(ctl, CTL.GEN);
     if (Atomics.load(ctl, CTL.STOP) !== 0) return;
