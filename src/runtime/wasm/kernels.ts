@@ -18,7 +18,7 @@ export { RESERVED_BYTES };
 export async function loadKernels(memory: WebAssembly.Memory, opts: { relaxed: boolean; shared: boolean }): Promise<{ call: KernelCaller; kernels: WasmKernels }> {
   const kernels = await instantiateKernels(memory, opts);
   // Every kernel takes only numbers (pointers are byte offsets); the ABI is checked by the kernel tests.
-  const table = new Map<KernelName, (...a: number[]) => void>(KERNEL_NAMES.map((k) => [k, kernels[k] as unknown as (...a: number[]) => void]));
+  const table = new Map<KernelName, (...a: number[]) => void>(KERNEL_NAMES.map((k): [KernelName, (...a: number[]) => void] => [k, kernels[k]]));
   return {
     kernels,
     call: (fn, args) => table.get(fn)!(...args),

@@ -92,13 +92,13 @@ export function lower(g: Graph, types: ReadonlyMap<string, ValueType>, store: We
             ? [val(n.inputs[0]!), H, W, C, r.outH, r.outW, kh, kw, sh, sw, dh, dw, r.pads[0], r.pads[1], val(out), { range: 'lo' }, { range: 'hi' }]
             : [val(n.inputs[0]!), H, W, C, r.outH, r.outW, kh, kw, sh, sw, r.pads[0], r.pads[1], r.pads[2], r.pads[3], n.attrs.countIncludePad ? 1 : 0, val(out), { range: 'lo' }, { range: 'hi' }];
           if (n.op === 'AveragePool' && (dh !== 1 || dw !== 1)) return false;
-          kernel(n, { fn: n.op === 'MaxPool' ? 'maxpool2d' : 'avgpool2d', args, total: P, grain: 1, reads: [n.inputs[0]!], writes: [out] });
+          kernel(n, { fn: n.op === 'MaxPool' ? 'maxpool2d' : 'avgpool2d', args, total: P, grain: 1, reads: [n.inputs[0]!], writes: [out], work: P * C * kh * kw });
           return true;
         }
         case 'GlobalAveragePool': {
           const [N, C, H, W] = shapeOf(n.inputs[0]!) as [number, number, number, number];
           slot(out);
-          kernel(n, { fn: 'globalavgpool', args: [val(n.inputs[0]!), H * W, C, val(out), { range: 'lo' }, { range: 'hi' }], total: N, grain: 1, reads: [n.inputs[0]!], writes: [out] });
+          kernel(n, { fn: 'globalavgpool', args: [val(n.inputs[0]!), H * W, C, val(out), { range: 'lo' }, { range: 'hi' }], total: N, grain: 1, reads: [n.inputs[0]!], writes: [out], work: N * H * W * C });
           return true;
         }
         case 'Add': {
@@ -106,7 +106,7 @@ export function lower(g: Graph, types: ReadonlyMap<string, ValueType>, store: We
           if (constant(a) || constant(b) || shapeOf(a).join() !== shapeOf(b).join() || types.get(a)!.dtype !== 'float32') return false;
           slot(out);
           const count = sizeOf(shapeOf(out));
-          kernel(n, { fn: 'add', args: [val(a), val(b), val(out), count, 0, 0, 0, { range: 'lo' }, { range: 'hi' }], total: count, grain: 64, reads: [a, b], writes: [out] });
+          kernel(n, { fn: 'add', args: [val(a), val(b), val(out), count, 0, 0, 0, { range: 'lo' }, { range: 'hi' }], total: count, grain: 64, reads: [a, b], writes: [out], work: count });
           return true;
         }
         case 'Mul': {
@@ -120,7 +120,7 @@ export function lower(g: Graph, types: ReadonlyMap<string, ValueType>, store: We
           const ss = shapeOf(s);
           if (sx.length !== 4 || ss.length !== 4 || ss[0] !== sx[0] || ss[1] !== sx[1] || ss[2] !== 1 || ss[3] !== 1) return false;
           slot(out);
-          kernel(n, { fn: 'mul_channel', args: [val(x), val(s), val(out), sx[2]! * sx[3]!, sx[1]!, { range: 'lo' }, { range: 'hi' }], total: sx[0]!, grain: 1, reads: [x, s], writes: [out] });
+          kernel(n, { fn: 'mul_channel', args: [val(x), val(s), val(out), sx[2]! * sx[3]!, sx[1]!, { range: 'lo' }, { range: 'hi' }], total: sx[0]!, grain: 1, reads: [x, s], writes: [out], work: sizeOf(sx) });
           return true;
         }
         case 'Relu':
@@ -132,7 +132,7 @@ export function lower(g: Graph, types: ReadonlyMap<string, ValueType>, store: We
           if (act === undefined || types.get(n.inputs[0]!)!.dtype !== 'float32') return false;
           slot(out);
           const count = sizeOf(shapeOf(out));
-          kernel(n, { fn: 'activation', args: [val(n.inputs[0]!), val(out), count, ...actArgs(act), { range: 'lo' }, { range: 'hi' }], total: count, grain: 64, reads: [n.inputs[0]!], writes: [out] });
+          kernel(n, { fn: 'activation', args: [val(n.inputs[0]!), val(out), count, ...actArgs(act), { range: 'lo' }, { range: 'hi' }], total: count, grain: 64, reads: [n.inputs[0]!], writes: [out], work: count });
           return true;
         }
         case 'Softmax': {
@@ -227,7 +227,7 @@ export function lower(g: Graph, types: ReadonlyMap<string, ValueType>, store: We
         kernel(n, {
           fn: 'dwconv2d',
           args: [val(x), H, W, C, r.outH, r.outW, kh, kw, sh, sw, dh, dw, r.pads[0], r.pads[1], { weight: wpk }, { weight: bias }, val(out), res === undefined ? 0 : val(res), ...actArgs(act), { range: 'lo' }, { range: 'hi' }],
-          total: P, grain: 1, reads, writes: [out],
+          total: P, grain: 1, reads, writes: [out], work: P * C * kh * kw,
         });
         return true;
       }
@@ -247,6 +247,7 @@ export function lower(g: Graph, types: ReadonlyMap<string, ValueType>, store: We
           fn: choose(signature, DENSE_CONV_CANDIDATES, 'conv2d'),
           candidates: DENSE_CONV_CANDIDATES,
           signature,
+          work: P * ocG * K,
           args: [val(x, gi * cinG * F32), H, W, C, r.outH, r.outW, kh, kw, sh, sw, dh, dw, r.pads[0], r.pads[1], cinG, { weight: wpk }, { weight: bias }, ocG, val(out, gi * ocG * F32), OC, res === undefined ? 0 : val(res, gi * ocG * F32), ...actArgs(act), ...range, { scratch: true }],
           total: byPixel ? P : tiles, grain: byPixel ? pk.MR : 1, reads, writes: [out],
         });
@@ -272,7 +273,7 @@ export function lower(g: Graph, types: ReadonlyMap<string, ValueType>, store: We
       kernel(n, {
         fn: 'conv2d',
         args: [val(n.inputs[0]!), 1, 1, K, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, K, { weight: wpk }, { weight: bias }, Nn, val(out), Nn, 0, 0, 0, 0, 0, M, { range: 'lo' }, { range: 'hi' }, { scratch: true }],
-        total: tiles, grain: 1, reads: [n.inputs[0]!], writes: [out],
+        total: tiles, grain: 1, reads: [n.inputs[0]!], writes: [out], work: M * K * Nn,
       });
       return true;
     }

@@ -35,6 +35,8 @@ export interface KernelStep {
   readonly grain: number;
   readonly reads: readonly string[];
   readonly writes: readonly string[];
+  /** Multiply-adds (or element operations) of the whole call: small calls stay on one thread. */
+  readonly work?: number;
   /** Interchangeable kernels for this call (same arguments), when the profiler may choose. */
   readonly candidates?: readonly KernelName[];
   /** Operator signature keying the tuning cache (shapes, strides, pattern, threads). */
