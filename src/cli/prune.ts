@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import { saveModel } from '../node/models.js';
-import { parseCriterion, parseMethod, pruneModel, type PruneMethod } from '../prune/index.js';
+import { methodString, parseCriterion, parseMethod, pruneModel, pruningSensitivity, type PruneMethod, type PruneOptions } from '../prune/index.js';
+import type { Model } from '../graph/ir.js';
+import { loadCifar10 } from '../node/data.js';
+import { BUNDLED_CIFAR10 } from '../node/paths.js';
 import { fail } from '../errors.js';
 import { action, fmtCount, Output, parsePositiveInt, table } from './common.js';
 
@@ -14,7 +17,7 @@ function parseRatio(name: string): (v: string) => number {
 
 interface PruneCliOptions {
   method: string;
-  output: string;
+  output?: string;
   force?: boolean;
   tile?: number;
   criterion?: string;
@@ -25,6 +28,10 @@ interface PruneCliOptions {
   dense?: string;
   layer?: string[];
   allLayers?: boolean;
+  sensitivity?: boolean;
+  data?: string;
+  limit: number;
+  threads?: number;
   json?: boolean;
 }
 
@@ -34,7 +41,7 @@ export function register(program: Command): void {
     .description('prune a model and write it as ONNX (pruned weights are real zeros; removed channels are gone)')
     .argument('<model>', 'an .onnx file or a zoo name')
     .requiredOption('-m, --method <spec>', 'colnm:N:M | nm:N:M | nv24 | unstructured:R | filter:R | dcp:R | dcp-b:R | dcp-bh:R')
-    .requiredOption('-o, --output <file>', 'the .onnx file to write')
+    .option('-o, --output <file>', 'the .onnx file to write (required unless --sensitivity)')
     .option('-f, --force', 'overwrite the output file if it exists')
     .option('--tile <n>', 'colnm: output channels per tile (the sparse kernel width)', parsePositiveInt('--tile'))
     .option('--criterion <c>', 'colnm row score: l2 | l1 | magnitude', 'l2')
@@ -45,7 +52,11 @@ export function register(program: Command): void {
     .option('--dense <layers>', 'comma-separated layer names to leave dense')
     .option('--layer <name=spec...>', 'per-layer method override, e.g. --layer layer3.0.conv1=colnm:1:4')
     .option('--all-layers', 'also prune the first conv and the classifier (dense by default)')
-    .option('--json', 'print {method, layers:[{name, op, sparsity, pattern}], totalSparsity, macsBefore, macsAfter}')
+    .option('--sensitivity', 'prune one layer (or dependency group) at a time and report accuracy drop and speed gain per layer')
+    .option('-d, --data <path>', 'sensitivity: CIFAR-10 .bin file or directory (default: the bundled 1017 images)')
+    .option('-n, --limit <n>', 'sensitivity: images to score per layer', parsePositiveInt('--limit'), 1000)
+    .option('-t, --threads <n>', 'sensitivity: threads for the wasm engine', parsePositiveInt('--threads'))
+    .option('--json', 'print {method, layers:[{name, op, sparsity, pattern}], totalSparsity, macsBefore, macsAfter}; with --sensitivity {method, dense:{top1, images}, layers:[{name, op, sparsity, top1, drop, speedup}]}')
     .addHelpText('after', `
 Methods:
   colnm:N:M      column-wise N:M at tile level: in every tile of NR output channels and every group of
@@ -59,12 +70,12 @@ Methods:
 Examples:
   $ sparsecnn prune resnet20 --method colnm:2:4 -o resnet20-2of4.onnx
   $ sparsecnn prune mobilenetv2-cifar --method dcp-bh:0.5 --pw 0.3 -o mbv2-pruned.onnx --json
-  $ sparsecnn eval resnet20-2of4.onnx --data ../shared/data/cifar10`)
+  $ sparsecnn eval resnet20-2of4.onnx --data ../shared/data/cifar10
+  $ sparsecnn prune resnet20 --method colnm:1:4 --sensitivity --limit 500`)
     .action(action((spec: string, opts: PruneCliOptions) => {
       const out = new Output(opts);
       const method = parseMethod(opts.method);
-      const align = opts.align;
-      if (align !== undefined && align !== 'u' && align !== 'o' && align !== 'auto') fail('INVALID_ARGUMENT', `--align must be u, o or auto, got '${align}'`);
+      const align = parseAlign(opts.align);
       const overrides = new Map<string, PruneMethod>();
       for (const l of opts.layer ?? []) {
         const i = l.indexOf('=');
@@ -75,7 +86,7 @@ Examples:
       const names = new Set(model.graph.nodes.map((n) => n.name));
       const dense = opts.dense ? opts.dense.split(',').map((s) => s.trim()).filter((s) => s !== '') : [];
       for (const n of [...dense, ...overrides.keys()]) if (!names.has(n)) fail('NOT_FOUND', `no layer '${n}' in ${model.metadata.name}`);
-      const { model: pruned, report } = pruneModel(model, method, {
+      const pruneOpts = {
         ...(opts.tile !== undefined ? { tile: opts.tile } : {}),
         criterion: parseCriterion(opts.criterion ?? 'l2'),
         ...(opts.pw !== undefined ? { pw: opts.pw } : {}),
@@ -85,7 +96,10 @@ Examples:
         dense,
         allLayers: opts.allLayers === true,
         overrides,
-      });
+      };
+      if (opts.sensitivity === true) return sensitivity(model, method, pruneOpts, opts, out);
+      if (opts.output === undefined) fail('INVALID_ARGUMENT', 'pass -o OUT.onnx (where to write the pruned model), or --sensitivity');
+      const { model: pruned, report } = pruneModel(model, method, pruneOpts);
       saveModel(pruned, opts.output, opts.force === true);
       out.result({ method: report.method, layers: report.layers.map((l) => ({ name: l.name, op: l.op, sparsity: l.sparsity, pattern: l.pattern })), totalSparsity: report.totalSparsity, macsBefore: report.macsBefore, macsAfter: report.macsAfter });
       if (out.json) return;
@@ -99,4 +113,33 @@ Examples:
       out.line(`${report.method}: ${(report.totalSparsity * 100).toFixed(1)}% of conv/Gemm weights zero or removed; MACs ${fmtCount(report.macsBefore)} → ${fmtCount(report.macsAfter)} (${(report.macsBefore / Math.max(1, report.macsAfter)).toFixed(2)}x fewer)`);
       out.line(`wrote ${opts.output}`);
     }));
+}
+
+async function sensitivity(model: Model, method: PruneMethod, pruneOpts: PruneOptions, opts: PruneCliOptions, out: Output): Promise<void> {
+  const data = loadCifar10(opts.data ?? BUNDLED_CIFAR10, opts.limit);
+  if (model.metadata.preprocessing === undefined) fail('INVALID_ARGUMENT', `${model.metadata.name} has no preprocessing metadata; sensitivity needs to score images`);
+  let bar: ReturnType<Output['progress']> | undefined;
+  const r = await pruningSensitivity(model, method, pruneOpts, data, {
+    compile: { backend: 'wasm', ...(opts.threads !== undefined ? { threads: opts.threads } : {}) },
+    onLayer: (done, total, name) => {
+      bar ??= out.progress('sensitivity', total);
+      bar.update(done, name ? `| ${name}` : '');
+    },
+  });
+  bar?.stop();
+  out.result({ method: methodString(method), dense: r.dense, layers: r.layers.map((l) => ({ name: l.name, op: l.op, sparsity: l.sparsity, top1: l.top1, drop: l.drop, speedup: l.speedup })) });
+  out.line(`${model.metadata.name}, ${methodString(method)} one layer at a time; dense top-1 ${(r.dense.top1 * 100).toFixed(2)}% on ${r.dense.images} images`);
+  const worst = Math.max(0.001, ...r.layers.map((l) => l.drop));
+  const rows = [['layer', 'sparsity', 'top-1', 'drop', '', 'layer speedup']];
+  for (const l of r.layers) {
+    const bar = '█'.repeat(Math.max(0, Math.round((l.drop / worst) * 20)));
+    rows.push([l.name, `${(l.sparsity * 100).toFixed(0)}%`, `${(l.top1 * 100).toFixed(2)}%`, `${(l.drop * 100).toFixed(2)}`, bar, `${l.speedup.toFixed(2)}x`]);
+  }
+  out.line(table(rows, ['l', 'r', 'r', 'r', 'l', 'r']));
+  out.line('drop: points of top-1 lost when only that layer is pruned; speedup: that layer\'s time dense / pruned (batch 1).');
+}
+
+function parseAlign(v: string | undefined): 'u' | 'o' | 'auto' | undefined {
+  if (v === undefined || v === 'u' || v === 'o' || v === 'auto') return v;
+  return fail('INVALID_ARGUMENT', `--align must be u, o or auto, got '${v}'`);
 }

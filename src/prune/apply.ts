@@ -146,11 +146,11 @@ export function pruneModel(model: Model, method: PruneMethod, opts: PruneOptions
     }
     g = { ...g, initializers: inits };
   } else if (method.kind === 'filter') {
-    g = pruneFilters(g, method.ratio, layers, patterns, (s) => (skipped = s), () => true);
+    g = pruneFilters(g, method.ratio, layers, patterns, (s) => (skipped = s), (grp) => grp.sources.some((x) => !dense.has(x.name)));
   } else if (method.kind === 'channel') {
     if (!g.nodes.some((n) => isDepthwise(n, types))) fail('INVALID_ARGUMENT', `${methodString(method)}: channel pruning removes depthwise channels and this model has none`);
     // Score each group by its depthwise conv's channel norms, as a structured DW baseline.
-    g = pruneFilters(g, method.ratio, layers, patterns, (s) => (skipped = s), (grp) => grp.through.some((t) => isDepthwise(t, typesOf(g))), (gr, grp) => {
+    g = pruneFilters(g, method.ratio, layers, patterns, (s) => (skipped = s), (grp) => grp.sources.some((x) => !dense.has(x.name)) && grp.through.some((t) => isDepthwise(t, typesOf(g))), (gr, grp) => {
       const dw = grp.through.find((t) => isDepthwise(t, typesOf(gr)))!;
       return depthwiseScores(gr, dw);
     });

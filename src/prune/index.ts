@@ -7,3 +7,4 @@ export { depruneMask, type DepruneOptions, type DepruneResult, type DepruneMode 
 export { reductionNmMask } from './patterns/nm-reduction.js';
 export { magnitudeMask } from './patterns/unstructured.js';
 export { allChannelGroups, channelGroup, type ChannelGroup } from './dependency.js';
+export { pruningSensitivity, type LayerSensitivity, type SensitivityReport } from './sensitivity.js';
