@@ -5,7 +5,7 @@
  * Each case: warm-up (V8 tiers the module up from Liftoff to TurboFan), then the median of
  * RUNS timed runs, each run repeating the call until it lasts ≥ 40 ms.
  *
- *   npm run build && node bench/kernels.mjs [--runs 7] [--filter 3x3] [--variants] [--out FILE]
+ *   npm run build && node bench/kernels.mjs [--runs 7] [--repeat 3] [--filter 3x3] [--variants] [--out FILE]
  *
  * --variants also times each fixed micro-kernel height (f32_conv2d_6x8, f32_conv2d_4x8).
  * --out writes the Markdown table (with machine, date, node version and command) to FILE.
@@ -30,6 +30,8 @@ const RUNS = Number(opt('--runs', '7'));
 const FILTER = opt('--filter', '');
 const OUT = opt('--out', '');
 const VARIANTS = argv.includes('--variants');
+/** Whole-suite repetitions: a case's figure is the median over repetitions of its per-repetition median (bursts of load elsewhere last seconds). */
+const REPEAT = Number(opt('--repeat', '1'));
 const MIN_RUN_MS = 40;
 const WARM_MS = 300;
 
@@ -153,27 +155,43 @@ async function peakCase(relaxed) {
 
 const relaxedOk = W.relaxedSimdSupported();
 const flavours = relaxedOk ? [false, true] : [false];
-const rows = [];
+const rows = new Map();
 const fmt = (x) => `${x.gflops.toFixed(1).padStart(5)} best ${x.bestGflops.toFixed(1).padStart(5)} (peak ${x.peak.toFixed(1)})`;
 async function row(label, f) {
-  const r = { label, res: [] };
-  for (const relaxed of flavours) {
+  let r = rows.get(label);
+  if (r === undefined) rows.set(label, (r = { label, reps: flavours.map(() => []) }));
+  const line = [];
+  for (const [i, relaxed] of flavours.entries()) {
     const x = await f(relaxed);
     x.peak = (await peakCase(relaxed)).gflops; // the same flavour's register-only peak, measured right after
-    r.res.push(x);
+    r.reps[i].push(x);
+    line.push(x);
   }
-  rows.push(r);
-  console.log(`${label.padEnd(46)} ${r.res.map(fmt).join('   ')}`);
+  console.log(`${label.padEnd(46)} ${line.map(fmt).join('   ')}`);
 }
-console.log(`${''.padEnd(46)} ${flavours.map((f) => (f ? 'relaxed GFLOP/s: median, best run, (peak)' : 'simd GFLOP/s: median, best run, (peak)').padEnd(33)).join('  ')}`);
+/** Per flavour: median over repetitions of the median GFLOP/s (its ms and peak from that repetition), best of all runs. */
+function summary(r) {
+  return r.reps.map((xs) => {
+    const sorted = [...xs].sort((a, b) => a.gflops - b.gflops);
+    const mid = sorted[Math.floor(sorted.length / 2)];
+    return { ...mid, bestGflops: Math.max(...xs.map((x) => x.bestGflops)) };
+  });
+}
 const entries = VARIANTS ? ['conv2d', ...W.CONV_KERNELS.map((v) => v.name)] : ['conv2d'];
-for (const c of CONVS) {
-  if (FILTER && !c[0].includes(FILTER)) continue;
-  for (const entry of entries) await row(entry === 'conv2d' ? c[0] : `${c[0]} [${entry}]`, (relaxed) => convCase(c, relaxed, entry));
+for (let rep = 0; rep < REPEAT; rep++) {
+  console.log(`${`repetition ${rep + 1}/${REPEAT}`.padEnd(46)} ${flavours.map((f) => (f ? 'relaxed GFLOP/s: median, best run, (peak)' : 'simd GFLOP/s: median, best run, (peak)').padEnd(33)).join('  ')}`);
+  for (const c of CONVS) {
+    if (FILTER && !c[0].includes(FILTER)) continue;
+    for (const entry of entries) await row(entry === 'conv2d' ? c[0] : `${c[0]} [${entry}]`, (relaxed) => convCase(c, relaxed, entry));
+  }
+  for (const c of DWS) {
+    if (FILTER && !c[0].includes(FILTER)) continue;
+    await row(c[0], (relaxed) => dwCase(c, relaxed));
+  }
 }
-for (const c of DWS) {
-  if (FILTER && !c[0].includes(FILTER)) continue;
-  await row(c[0], (relaxed) => dwCase(c, relaxed));
+if (REPEAT > 1) {
+  console.log('summary: median over repetitions');
+  for (const r of rows.values()) console.log(`${r.label.padEnd(46)} ${summary(r).map(fmt).join('   ')}`);
 }
 
 if (OUT) {
@@ -190,11 +208,12 @@ if (OUT) {
     `  wall clock; 1 MAC = 2 FLOP; conv epilogue bias + relu, depthwise bias + relu6. "peak" is the same build's`,
     `  register-only f32x4 multiply-add loop (f32_fma_peak: 10 independent chains) measured right after each case the`,
     `  same way: on a shared machine it shows how much of the core the case had (the simd peak is a mul + add pair).`,
-    `  "best" is the fastest of the ${RUNS} runs.`,
+    `  "best" is the fastest single run. The suite ran ${REPEAT} time(s); each figure is the median over those`,
+    `  repetitions of the per-repetition median (ms and peak from that same repetition).`,
     '',
     `| kernel / shape | ${head} |`,
     `|---|${flavours.map(() => '---:|---:|---:|---:').join('|')}|`,
-    ...rows.map((r) => `| ${r.label} | ${r.res.map((x) => `${x.gflops.toFixed(1)} | ${x.bestGflops.toFixed(1)} | ${x.ms.toFixed(3)} | ${x.peak.toFixed(1)}`).join(' | ')} |`),
+    ...[...rows.values()].map((r) => `| ${r.label} | ${summary(r).map((x) => `${x.gflops.toFixed(1)} | ${x.bestGflops.toFixed(1)} | ${x.ms.toFixed(3)} | ${x.peak.toFixed(1)}`).join(' | ')} |`),
     '',
   ].join('\n');
   mkdirSync(dirname(OUT), { recursive: true });

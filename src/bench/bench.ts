@@ -15,6 +15,7 @@ import { createPeerByName } from './peers/index.js';
 import { peerIO, type Peer, type PeerName } from './peers/types.js';
 import { WasmSession } from '../runtime/wasm/session.js';
 import type { TuningCache } from '../tune/cache.js';
+import { PRUNING_METADATA_KEY, readPruningMetadata } from '../prune/metadata.js';
 
 export interface BenchOptions {
   readonly batch: number;
@@ -192,6 +193,19 @@ export async function benchModel(model: Model, opts: BenchOptions): Promise<Benc
     disposeSession();
 
     const ratios: Record<string, number> = {};
+    // A pruned model: the same weights on the dense kernels (pattern metadata dropped), so
+    // ratios.dense isolates what the sparse kernels buy.
+    if (Object.keys(readPruningMetadata(model)).length > 0 && opts.backend === 'wasm') {
+      const denseModel: Model = { ...model, metadata: { ...model.metadata, extra: new Map([...(model.metadata.extra ?? [])].filter(([k]) => k !== PRUNING_METADATA_KEY)) } };
+      const ds = await compile(denseModel, { backend: 'wasm', threads: opts.threads, ...(opts.tuning !== undefined ? { tuning: opts.tuning } : {}) });
+      try {
+        const dm = await measure(async () => void (await ds.run(feeds)), { warmup: opts.warmup, runs: opts.runs });
+        engines.push({ name: 'sparsecnn-dense', ...summary(dm, stats.macs), backend: 'wasm', note: 'the same pruned weights on the dense kernels' });
+        ratios.dense = dm.medianMs / oursM.medianMs;
+      } finally {
+        ds.dispose();
+      }
+    }
     while (peers.length > 0) {
       const peer = peers.shift()!;
       try {

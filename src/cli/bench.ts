@@ -61,7 +61,7 @@ export function register(program: Command): void {
     .option('-t, --threads <n>', 'threads every engine may use', positiveInt('--threads'), 1)
     .option('--vs <list>', `comma-separated peers to compare against (${PEER_NAMES.join(', ')}), or none; default: all installed`)
     .option('--runs <n>', 'timed runs per engine (median and p90 are reported)', positiveInt('--runs'), 10)
-    .option('--warmup <n>', 'untimed runs per engine before timing', nonNegativeInt('--warmup'), 3)
+    .option('--warmup <n>', 'untimed runs per engine before timing (WebAssembly tiers up from its baseline compiler during these)', nonNegativeInt('--warmup'), 10)
     .option('--backend <name>', 'sparsecnn backend to measure', DEFAULT_BACKEND)
     .option('--tuning <file>', 'a tuning cache from `sparsecnn tune` for sparsecnn (chosen kernels are in engines[0].kernels)')
     .option('--layers', "per-layer times of sparsecnn (median over the runs) and its 15 slowest layers")
@@ -128,7 +128,7 @@ Examples:
           fmtMs(e.medianMs),
           fmtMs(e.p90Ms),
           e.gflops.toFixed(2),
-          isOurs ? '1.00' : r.ratios[e.name]!.toFixed(2),
+          isOurs ? '1.00' : (r.ratios[e.name === 'sparsecnn-dense' ? 'dense' : e.name] ?? NaN).toFixed(2),
           e.maxAbsDiff === undefined ? '' : e.maxAbsDiff.toExponential(1),
         ]);
       }

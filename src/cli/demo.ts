@@ -14,6 +14,7 @@ import { compile } from '../runtime/session.js';
 import { WasmSession } from '../runtime/wasm/session.js';
 import { exportOnnx } from '../onnx/export.js';
 import { action, fmtCount, Output, parsePositiveInt } from './common.js';
+import { parseMethod, pruneModel } from '../prune/index.js';
 
 interface OrtModule {
   InferenceSession: { create(bytes: Uint8Array, o?: object): Promise<{ run(f: object): Promise<Record<string, { data: Float32Array }>>; release(): Promise<void> }> };
@@ -35,8 +36,9 @@ export function register(program: Command): void {
     .option('-m, --model <model>', 'model to demonstrate', 'resnet20')
     .option('-n, --limit <n>', 'test images to score (1017 bundled)', parsePositiveInt('--limit'), 1017)
     .option('-t, --threads <n>', 'threads for the wasm engine and onnxruntime (default: all cores)', parsePositiveInt('--threads'))
+    .option('--prune <specs>', 'pruning methods to demonstrate (comma list; empty to skip)', 'colnm:2:4,colnm:1:4')
     .option('--json', 'print a JSON summary on stdout')
-    .action(action(async (opts: { model: string; limit: number; threads?: number; json?: boolean }) => {
+    .action(action(async (opts: { model: string; limit: number; threads?: number; prune: string; json?: boolean }) => {
       const out = new Output(opts);
       const model = out.loadModel(opts.model);
       const pre = model.metadata.preprocessing!;
@@ -65,7 +67,7 @@ export function register(program: Command): void {
       out.line(`   matches the reference backend (plain TypeScript oracle) on ${sample.shape[0]} images: max |logit difference| ${refDiff.toExponential(1)}`);
 
       const one = batchTensor(data, 0, 1, pre);
-      const t = await measure(async () => void (await session.run({ [input]: one })), { warmup: 5, runs: 30 });
+      const t = await measure(async () => void (await session.run({ [input]: one })), { warmup: 20, runs: 30 });
       out.line(`   latency, batch 1: ${t.medianMs.toFixed(2)} ms median (${((stats.macs * 2) / t.medianMs / 1e6).toFixed(1)} GFLOP/s)`);
 
       const ort = await loadOrt();
@@ -86,15 +88,30 @@ export function register(program: Command): void {
           const pt = argmaxRows({ dtype: 'float32', shape: mine.shape, data: theirs });
           argmaxRows(mine).forEach((p, i) => (agree += p === pt[i] ? 1 : 0));
         }
-        const pt = await measure(async () => void (await peerSession.run(feed(one))), { warmup: 5, runs: 30 });
+        const pt = await measure(async () => void (await peerSession.run(feed(one))), { warmup: 20, runs: 30 });
         peer = { agreement: agree / data.count, maxAbsDiff, medianMs: pt.medianMs, ratio: pt.medianMs / t.medianMs };
         out.line(`   predictions agree on ${agree}/${data.count} images; max |logit difference| ${maxAbsDiff.toExponential(1)}`);
         out.line(`   latency, batch 1: ${pt.medianMs.toFixed(2)} ms median; sparsecnn/onnxruntime speed ratio ${peer.ratio.toFixed(2)} (above 1 = sparsecnn faster)`);
         await peerSession.release();
       }
       session.dispose();
+
+      // 3. Column-wise N:M pruning, run by the sparse kernels the engine picks from the pattern metadata.
+      const pruned: { method: string; top1: number; correct: number; latencyMs: number; speedup: number; sparseLayers: number }[] = [];
+      for (const spec of opts.prune.split(',').map((x) => x.trim()).filter((x) => x !== '')) {
+        if (pruned.length === 0) out.line(`3. column-wise N:M pruning at tile level, executed by the sparse kernels (same ${threads} thread${threads > 1 ? 's' : ''})`);
+        const { model: pm, report } = pruneModel(model, parseMethod(spec));
+        const ps = (await compile(pm, { backend: 'wasm', ...(opts.threads ? { threads: opts.threads } : {}) })) as WasmSession;
+        const acc = await evaluateAccuracy(ps, data, pre, { batchSize: 64 });
+        const m = await measure(async () => void (await ps.run({ [input]: one })), { warmup: 20, runs: 30 });
+        const sparseLayers = ps.kernelChoices(new Map([[input, one.shape]])).filter((c) => c.kernel === 'conv2d_colnm').length;
+        ps.dispose();
+        pruned.push({ method: spec, top1: acc.top1, correct: acc.correct, latencyMs: m.medianMs, speedup: t.medianMs / m.medianMs, sparseLayers });
+        out.line(`   ${spec.padEnd(10)} ${(report.totalSparsity * 100).toFixed(0)}% of weights zero, ${sparseLayers} layers on sparse kernels: top-1 ${(acc.top1 * 100).toFixed(2)}% (${acc.correct}/${acc.images}), ${m.medianMs.toFixed(2)} ms, ${(t.medianMs / m.medianMs).toFixed(2)}x dense`);
+      }
+      if (pruned.length > 0) out.line('   (no fine-tuning yet: recovering the accuracy is the training milestone\'s job)');
       out.line();
-      out.line('Next milestones: pruning with sparse kernels, then training with planned rematerialization (see README.md).');
-      out.result({ model: model.metadata.name, images: data.count, threads, dense: { top1: dense.top1, correct: dense.correct, latencyMs: t.medianMs, refMaxAbsDiff: refDiff }, onnxruntime: peer ?? null });
+      out.line('Next milestone: fine-tuning the pruned model with planned rematerialization (see README.md).');
+      out.result({ model: model.metadata.name, images: data.count, threads, dense: { top1: dense.top1, correct: dense.correct, latencyMs: t.medianMs, refMaxAbsDiff: refDiff }, onnxruntime: peer ?? null, pruned });
     }));
 }

@@ -18,17 +18,10 @@ import { depthwiseScores, removeChannels } from './patterns/filter.js';
 import { reductionNmMask } from './patterns/nm-reduction.js';
 import { magnitudeMask } from './patterns/unstructured.js';
 import { methodString, type PruneMethod, type PruneOptions } from './spec.js';
+import { PRUNING_METADATA_KEY, readPruningMetadata, type LayerPattern } from './metadata.js';
+export { PRUNING_METADATA_KEY, readPruningMetadata, type LayerPattern };
 
-export const PRUNING_METADATA_KEY = 'sparsecnn.pruning';
 export const DEFAULT_TILE = 8;
-
-/** What the engine needs to know about a layer's pattern (kept in metadata). */
-export type LayerPattern =
-  | { readonly pattern: 'colnm'; readonly n: number; readonly m: number; readonly tile: number }
-  | { readonly pattern: 'nm'; readonly n: number; readonly m: number }
-  | { readonly pattern: 'unstructured'; readonly ratio: number }
-  | { readonly pattern: 'dcp' | 'dcp-b' | 'dcp-bh'; readonly ratio: number; readonly groupWidth: number; readonly hardwareTile: number; readonly alignment?: 'u' | 'o' }
-  | { readonly pattern: 'filter' | 'channel'; readonly removed: number; readonly of: number };
 
 export interface LayerReport {
   readonly name: string;
@@ -76,17 +69,6 @@ function weightCounts(g: Graph): { total: number; nonzero: number } {
 function typesOf(g: Graph) {
   const shapes = new Map(feedInputs(g).map((i) => [i.name, i.shape.map((d) => (typeof d === 'number' ? d : 1))] as const));
   return inferShapes(g, shapes).types;
-}
-
-export function readPruningMetadata(m: Model): Record<string, LayerPattern> {
-  const s = m.metadata.extra?.get(PRUNING_METADATA_KEY);
-  if (s === undefined) return {};
-  try {
-    const j = JSON.parse(s) as { layers?: Record<string, LayerPattern> };
-    return j.layers ?? {};
-  } catch {
-    return {};
-  }
 }
 
 export function pruneModel(model: Model, method: PruneMethod, opts: PruneOptions = {}): { model: Model; report: PruneReport } {

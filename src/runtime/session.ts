@@ -13,6 +13,7 @@ import { validateGraph } from '../graph/validate.js';
 import { bindInputs, feedInputs } from './bind.js';
 import { WasmSession } from './wasm/session.js';
 import type { TuningCache } from '../tune/cache.js';
+import { readPruningMetadata } from '../prune/metadata.js';
 
 export type Backend = 'ref' | 'wasm';
 export const BACKENDS: readonly Backend[] = ['ref', 'wasm'];
@@ -152,6 +153,6 @@ export async function compile(model: Model | Graph, options: CompileOptions = {}
   const backend = options.backend ?? DEFAULT_BACKEND;
   if (!BACKENDS.includes(backend)) fail('INVALID_ARGUMENT', `unknown backend '${String(backend)}' (available: ${BACKENDS.join(', ')})`);
   validateGraph(graph);
-  if (backend === 'wasm') return WasmSession.create(graph, options);
+  if (backend === 'wasm') return WasmSession.create(graph, options, 'graph' in model ? readPruningMetadata(model) : {});
   return new RefSession(graph, options);
 }

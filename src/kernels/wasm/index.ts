@@ -95,7 +95,7 @@ export type WasmKernels = {
   readonly conv2d_scratch_bytes: (K: number) => number;
   /** n trips of 10 independent f32x4 multiply-adds on registers (80·n FLOP): the engine's SIMD peak, for benchmarks. */
   readonly f32_fma_peak: (n: number) => number;
-} & { readonly [V in Conv2dVariant]: Conv2dFn } & { readonly [G in GemmMicrokernel]: GemmMicrokernelFn };
+} & { readonly [V in Conv2dVariant]: Conv2dFn } & { readonly [G in GemmMicrokernel]: GemmMicrokernelFn } & SparseKernels;
 
 export interface KernelOptions {
   /** Use the build with f32x4.relaxed_madd (check relaxedSimdSupported() first). */
@@ -120,7 +120,14 @@ export interface GemmMicrokernelInfo {
   readonly mr: number;
   readonly nr: number;
 }
-export const GEMM_MICROKERNELS: readonly GemmMicrokernelInfo[] = [1, 2, 3, 4, 5, 6].map((mr) => ({ name: `f32_gemm_${mr}x8` as GemmMicrokernel, mr, nr: NR }));
+export const GEMM_MICROKERNELS: readonly GemmMicrokernelInfo[] = [
+  { name: 'f32_gemm_1x8', mr: 1, nr: NR },
+  { name: 'f32_gemm_2x8', mr: 2, nr: NR },
+  { name: 'f32_gemm_3x8', mr: 3, nr: NR },
+  { name: 'f32_gemm_4x8', mr: 4, nr: NR },
+  { name: 'f32_gemm_5x8', mr: 5, nr: NR },
+  { name: 'f32_gemm_6x8', mr: 6, nr: NR },
+];
 
 /**
  * Scratch bytes one conv2d call with reduction length K = kh·kw·Cin needs (one buffer per
@@ -217,6 +224,7 @@ export async function instantiateKernelsFromModule(module: WebAssembly.Module, m
     softmax_rows: exported(e, 'softmax_rows'),
     conv2d_scratch_bytes: exported(e, 'conv2d_scratch_bytes'),
     f32_fma_peak: exported(e, 'f32_fma_peak'),
+    ...sparseKernels(e),
   };
 }
 
@@ -229,3 +237,76 @@ export async function instantiateKernels(memory: WebAssembly.Memory, opts: { rel
 }
 
 export { MR, NR } from './packing.js';
+
+// ---- Sparse kernels: column-wise N:M conv (colnm) and DEPrune depthwise (DR); layouts in packing.ts ----
+
+/**
+ * Column-wise N:M conv: the conv2d ABI with the colnm packing (packColNmWeights): `values`
+ * [ceil(OC/8)][Kt][8], `index` [ceil(OC/8)][Kt] u32 ((tap << 16) | ci per kept row), Kt kept rows per
+ * tile. Only the kept rows' inputs are read (straight from NHWC x). scratch: convColNmScratchBytes(Kt, K).
+ */
+export type Conv2dColNmFn = (
+  x: number, H: number, W: number, xc: number, OH: number, OW: number, kh: number, kw: number,
+  sh: number, sw: number, dh: number, dw: number, pt: number, pl: number, Cin: number,
+  values: number, index: number, Kt: number, bias: number, OC: number, y: number, yc: number, res: number,
+  act: number, a0: number, a1: number, p0: number, p1: number, t0: number, t1: number, scratch: number,
+) => void;
+
+/**
+ * DEPrune depthwise conv (diagonal-wise refactorized, pruned (channel, tap) rows skipped): output
+ * pixels [p0, p1) (any split), all C channels; `packed` from packDepthwiseDr, bias as packBias.
+ * scratch: dwDrScratchBytes(C, OW, kh, kw, sh, sw, dh, dw).
+ */
+export type DwConv2dDrFn = (
+  x: number, H: number, W: number, C: number, OH: number, OW: number, kh: number, kw: number,
+  sh: number, sw: number, dh: number, dw: number, pt: number, pl: number,
+  packed: number, bias: number, y: number, res: number, act: number, a0: number, a1: number, p0: number, p1: number, scratch: number,
+) => void;
+
+export type SparseKernels = {
+  readonly conv2d_colnm: Conv2dColNmFn;
+  readonly dwconv2d_dr: DwConv2dDrFn;
+  /** What the module computes for convColNmScratchBytes / dwDrScratchBytes (a test checks the JS mirrors agree). */
+  readonly conv2d_colnm_scratch_bytes: (Kt: number, K: number) => number;
+  readonly dwconv2d_dr_scratch_bytes: (C: number, OW: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number) => number;
+};
+
+function sparseKernels(e: Record<string, unknown>): SparseKernels {
+  return {
+    conv2d_colnm: exported(e, 'conv2d_colnm'),
+    dwconv2d_dr: exported(e, 'dwconv2d_dr'),
+    conv2d_colnm_scratch_bytes: exported(e, 'conv2d_colnm_scratch_bytes'),
+    dwconv2d_dr_scratch_bytes: exported(e, 'dwconv2d_dr_scratch_bytes'),
+  };
+}
+
+/**
+ * Scratch bytes of one conv2d_colnm call, Kt kept rows per tile of a K-row reduction: 256 header
+ * bytes + a 256-pixel table (13 bytes a pixel) + partial sums of its 64 groups (128 bytes each) +
+ * a K chunk's prepared kept rows (≤ 320, 48 bytes each: 8 weights + input offset) + per-tap tables
+ * and a zero row (K each, 16-byte aligned).
+ * Mirror of assembly/conv-colnm.ts.
+ */
+export function convColNmScratchBytes(Kt: number, K: number): number {
+  const r4 = (n: number) => (n + 3) & ~3;
+  return 256 + 256 * 13 + 256 * 32 + Math.min(Kt, 320) * 48 + r4(K + 1) * 4 + r4(K) * 8;
+}
+
+/** dwconv2d_dr blocking (assembly/dwconv-dr.ts): vectors per strip, channels per block, line-buffer byte target. */
+const DWDR_VMAX = 4, DWDR_CB = 16, DWDR_BUF_BYTES = 512 * 1024;
+
+/**
+ * Scratch bytes of one dwconv2d_dr call: tap table + every channel's (offset, weight) entries (C·kh·kw
+ * at most) + a [16][4][4]-float output tile + the planar line buffer, C channels x slots x sw phases x
+ * PL floats, PL = roundUp4(OW + 3 + floor((kw−1)·dw / sw)), slots ≥ the input rows of one strip's
+ * windows (up to 6·sh more within 512 KiB). Mirror of assembly/dwconv-dr.ts.
+ */
+export function dwDrScratchBytes(C: number, OW: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number): number {
+  const taps = kh * kw;
+  const nv = (OW + 3) >> 2;
+  const rowsPerStrip = nv >= DWDR_VMAX ? 1 : Math.floor(DWDR_VMAX / nv);
+  const rowF = sw * ((OW + 3 + Math.floor(((kw - 1) * dw) / sw) + 3) & ~3);
+  const need = (kh - 1) * dh + 1 + (rowsPerStrip - 1) * sh;
+  const slots = Math.max(need, Math.min(Math.floor(DWDR_BUF_BYTES / (C * rowF * 4)), need + 6 * sh));
+  return ((taps + 3) & ~3) * 4 + C * taps * 8 + DWDR_CB * DWDR_VMAX * 16 + C * slots * rowF * 4;
+}

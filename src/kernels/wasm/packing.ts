@@ -23,6 +23,24 @@
  *     tap (ky·kw + kx) : [ w[0][0][ky][kx], w[1][0][ky][kx], …, w[C-1][0][ky][kx], 0 … ]   Cp = ceil(C/4)·4 floats
  *
  *   packed length = kh·kw·Cp floats; the bias uses packBias(b, C).
+ *
+ * Column-wise N:M conv weights (conv2d_colnm; packColNmWeights) — every tile of 8 output channels
+ * keeps the same number Kt of K rows (its own rows, from colNmMask), packed densely:
+ *
+ *     values: tile t : [ kept row 0 : w[8t..8t+7] at k = keptRows[t][0] ] … [ kept row Kt−1 ]   [ceil(OC/8)][Kt][8] floats
+ *     index:  tile t : [ (tap << 16) | ci  of each kept row, ascending ]                           [ceil(OC/8)][Kt] u32
+ *             k = tap·Cin + ci, tap = ky·kw + kx; the kernel turns (tap, ci) into a byte offset from
+ *             a pixel's window origin in NHWC x once per call geometry (tap·(dh·W or dw)·xc + ci)·4.
+ *
+ *   The tail tile is zero-padded past OC like the dense one; bias as packBias.
+ *
+ * DEPrune depthwise weights (dwconv2d_dr; packDepthwiseDr) — per channel, its kept (nonzero) taps:
+ *
+ *     words [0, C]          : start[c] = index of channel c's first entry (start[C] = entries)
+ *     (word C + 1 if C even) : 0, so the entries start 8-byte aligned at word 2·ceil((C + 1)/2)
+ *     entry e (2 words)      : tap (ky·kw + kx) as u32, weight as f32 bits;  channel c owns [start[c], start[c+1])
+ *
+ *   Pruned (zero) weights have no entry, so a channel's work is its kept count; bias as packBias(b, C).
  */
 
 /** Output channels per weight tile (the micro-kernel width: two v128 of f32). */
@@ -96,4 +114,74 @@ export function packBias(b: Float32Array | undefined, OC: number): Float32Array 
 /** Floats of packed conv weights for OC output channels and reduction length K. */
 export function packedConvLength(OC: number, K: number): number {
   return Math.ceil(OC / NR) * K * NR;
+}
+
+// ---- Sparse layouts (header above): column-wise N:M conv, DEPrune depthwise ----
+
+export interface ColNmPacked {
+  /** [ceil(OC/8)][Kt][8] weights of the kept rows. */
+  readonly values: Float32Array;
+  /** [ceil(OC/8)][Kt] u32: (tap << 16) | ci of each kept row, ascending. */
+  readonly index: Uint32Array;
+  /** Kept rows per tile. */
+  readonly Kt: number;
+}
+
+/**
+ * OIHW [OC][Cin][kh][kw] (zeros where pruned) + each tile's kept rows (colNmMask's keptRows: ascending
+ * k = (ky·kw + kx)·Cin + ci) → the conv2d_colnm layout. Every tile must keep the same count.
+ */
+export function packColNmWeights(w: Float32Array, OC: number, Cin: number, kh: number, kw: number, keptRows: readonly Uint32Array[]): ColNmPacked {
+  checkLength('conv weight', w.length, OC * Cin * kh * kw);
+  const K = kh * kw * Cin;
+  const tiles = Math.ceil(OC / NR);
+  if (keptRows.length !== tiles) throw new Error(`internal error: colnm packing got kept rows for ${keptRows.length} tiles, expected ${tiles}`);
+  const Kt = tiles > 0 ? keptRows[0]!.length : 0;
+  if (Cin > 0xffff || kh * kw > 0xffff) throw new Error(`internal error: colnm index holds Cin and kh·kw below 65536 (got ${Cin}, ${kh * kw})`);
+  const values = new Float32Array(tiles * Kt * NR);
+  const index = new Uint32Array(tiles * Kt);
+  for (let t = 0; t < tiles; t++) {
+    const rows = keptRows[t]!;
+    if (rows.length !== Kt) throw new Error(`internal error: colnm tile ${t} keeps ${rows.length} rows, tile 0 keeps ${Kt}`);
+    for (let j = 0; j < Kt; j++) {
+      const k = rows[j]!;
+      if (k >= K || (j > 0 && k <= rows[j - 1]!)) throw new Error(`internal error: colnm tile ${t}: kept rows must be ascending and below K = ${K}`);
+      const tap = Math.floor(k / Cin), ci = k % Cin;
+      const ky = Math.floor(tap / kw), kx = tap % kw;
+      index[t * Kt + j] = ((tap << 16) | ci) >>> 0;
+      for (let c = 0; c < NR && t * NR + c < OC; c++) values[(t * Kt + j) * NR + c] = w[(((t * NR + c) * Cin + ci) * kh + ky) * kw + kx]!;
+    }
+  }
+  return { values, index, Kt };
+}
+
+export interface DepthwiseDrPacked {
+  /** Channel starts, then (tap, weight bits) entries; see the header. Copy as bytes (its Float32 entries are raw bits). */
+  readonly data: Uint32Array;
+  /** Kept (nonzero) weights = entries. */
+  readonly kept: number;
+}
+
+/** [C][1][kh][kw] (zeros where pruned) → per-channel lists of kept (tap, weight) for dwconv2d_dr. */
+export function packDepthwiseDr(w: Float32Array, C: number, kh: number, kw: number): DepthwiseDrPacked {
+  checkLength('depthwise weight', w.length, C * kh * kw);
+  const taps = kh * kw;
+  let kept = 0;
+  for (let i = 0; i < w.length; i++) if (w[i] !== 0) kept++;
+  const head = 2 * Math.ceil((C + 1) / 2);
+  const data = new Uint32Array(head + 2 * kept);
+  const bits = new Float32Array(data.buffer);
+  let e = 0;
+  for (let c = 0; c < C; c++) {
+    data[c] = e;
+    for (let t = 0; t < taps; t++) {
+      const v = w[c * taps + t]!;
+      if (v === 0) continue;
+      data[head + 2 * e] = t;
+      bits[head + 2 * e + 1] = v;
+      e++;
+    }
+  }
+  data[C] = e;
+  return { data, kept };
 }

@@ -2,17 +2,17 @@
  * The executor's view of the kernel library: a name-indexed caller (so a job can cross to a worker
  * as numbers), the packing functions, and the memory the module reserves for itself.
  */
-import { convScratchBytes, instantiateKernels, RESERVED_BYTES, type WasmKernels } from '../../kernels/wasm/index.js';
-import { MR, NR, packBias, packConvWeights, packDepthwiseWeights, packGemmWeights } from '../../kernels/wasm/packing.js';
+import { convColNmScratchBytes, convScratchBytes, dwDrScratchBytes, instantiateKernels, RESERVED_BYTES, type WasmKernels } from '../../kernels/wasm/index.js';
+import { MR, NR, packBias, packColNmWeights, packConvWeights, packDepthwiseDr, packDepthwiseWeights, packGemmWeights } from '../../kernels/wasm/packing.js';
 import type { Packing } from './lower.js';
 import type { KernelName } from './plan-types.js';
 
-export const KERNEL_NAMES: readonly KernelName[] = ['conv2d', 'f32_conv2d_4x8', 'f32_conv2d_6x8', 'dwconv2d', 'maxpool2d', 'avgpool2d', 'globalavgpool', 'add', 'mul_channel', 'activation', 'softmax_rows'];
+export const KERNEL_NAMES: readonly KernelName[] = ['conv2d', 'f32_conv2d_4x8', 'f32_conv2d_6x8', 'conv2d_colnm', 'dwconv2d', 'dwconv2d_dr', 'maxpool2d', 'avgpool2d', 'globalavgpool', 'add', 'mul_channel', 'activation', 'softmax_rows'];
 export const KERNEL_INDEX: ReadonlyMap<KernelName, number> = new Map(KERNEL_NAMES.map((k, i) => [k, i]));
 
 export type KernelCaller = (fn: KernelName, args: readonly number[]) => void;
 
-export const PACKING: Packing = { MR, NR, packConvWeights, packDepthwiseWeights, packGemmWeights, packBias, convScratchBytes };
+export const PACKING: Packing = { MR, NR, packConvWeights, packDepthwiseWeights, packGemmWeights, packBias, convScratchBytes, packColNmWeights, packDepthwiseDr, convColNmScratchBytes, dwDrScratchBytes };
 export { RESERVED_BYTES };
 
 export async function loadKernels(memory: WebAssembly.Memory, opts: { relaxed: boolean; shared: boolean }): Promise<{ call: KernelCaller; kernels: WasmKernels }> {

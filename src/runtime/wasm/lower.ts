@@ -10,7 +10,8 @@ import type { Graph, Node, NodeOf } from '../../graph/ir.js';
 import type { ValueType } from '../../graph/ops/index.js';
 import { NO_ACTIVATION } from '../../graph/attrs.js';
 import { sizeOf, type FloatTensor, type Tensor } from '../../graph/tensor.js';
-import type { Arg, KernelName, KernelStep, Step, ValueSlot } from './plan-types.js';
+import type { Arg, KernelAlternative, KernelName, KernelStep, Step, ValueSlot } from './plan-types.js';
+import type { LayerPattern } from '../../prune/metadata.js';
 import type { WeightStore } from './weights.js';
 import { nchwToNhwc, nhwcToNchw } from './layout.js';
 import { nhwcPad, nhwcSlice, runNhwcPad, runNhwcSlice } from './host-ops.js';
@@ -24,6 +25,39 @@ export interface Packing {
   packGemmWeights(b: Float32Array, K: number, N: number, transB: boolean): Float32Array;
   packBias(b: Float32Array | undefined, OC: number): Float32Array;
   convScratchBytes(K: number): number;
+  packColNmWeights(w: Float32Array, OC: number, Cin: number, kh: number, kw: number, keptRows: readonly Uint32Array[]): { values: Float32Array; index: Uint32Array; Kt: number };
+  packDepthwiseDr(w: Float32Array, C: number, kh: number, kw: number): { data: Uint32Array; kept: number };
+  convColNmScratchBytes(Kt: number, K: number): number;
+  dwDrScratchBytes(C: number, OW: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number): number;
+}
+
+/**
+ * Kept reduction rows per tile of NR output channels, read off the zeros of a pruned weight (a row
+ * is kept when any channel of the tile has a non-zero there), every tile padded to the same count
+ * with its lowest unkept rows (zero weights cost a little time and no accuracy).
+ */
+export function keptRowsFromZeros(w: Float32Array, OC: number, Cin: number, kh: number, kw: number, NR: number): Uint32Array[] {
+  const K = kh * kw * Cin;
+  const tiles: number[][] = [];
+  for (let t0 = 0; t0 < OC; t0 += NR) {
+    const rows: number[] = [];
+    for (let k = 0; k < K; k++) {
+      const tap = Math.floor(k / Cin), ci = k % Cin, ky = Math.floor(tap / kw), kx = tap % kw;
+      for (let oc = t0; oc < Math.min(OC, t0 + NR); oc++) {
+        if (w[((oc * Cin + ci) * kh + ky) * kw + kx] !== 0) {
+          rows.push(k);
+          break;
+        }
+      }
+    }
+    tiles.push(rows);
+  }
+  const Kt = Math.max(1, ...tiles.map((r) => r.length));
+  return tiles.map((rows) => {
+    const have = new Set(rows);
+    for (let k = 0; rows.length < Kt && k < K; k++) if (!have.has(k)) rows.push(k);
+    return Uint32Array.from(rows.sort((a, b) => a - b));
+  });
 }
 
 export interface Lowered {
@@ -46,8 +80,16 @@ export type KernelChooser = (signature: string, candidates: readonly KernelName[
 
 /** Dense conv variants the profiler times; 'conv2d' picks its micro-kernel by the built-in rule (the cost model). */
 export const DENSE_CONV_CANDIDATES: readonly KernelName[] = ['conv2d', 'f32_conv2d_4x8', 'f32_conv2d_6x8'];
+/** Cost model: use the colnm kernel when it reads at most this fraction of the dense work. */
+const SPARSE_MAX_DENSITY = 0.75;
+/**
+ * The DR depthwise kernel pays a layout change (NHWC → channel-planar → NHWC) about as costly as the
+ * whole dense depthwise kernel on CPU (bench/results/sparse-kernels-*.md), so the cost model keeps
+ * dense unless nearly everything is pruned; the profiler still times both.
+ */
+const DR_MAX_DENSITY = 0.05;
 
-export function lower(g: Graph, types: ReadonlyMap<string, ValueType>, store: WeightStore, pk: Packing, choose: KernelChooser = (_s, _c, f) => f, threads = 1): Lowered {
+export function lower(g: Graph, types: ReadonlyMap<string, ValueType>, store: WeightStore, pk: Packing, choose: KernelChooser = (_s, _c, f) => f, threads = 1, patterns: Readonly<Record<string, LayerPattern>> = {}): Lowered {
   const steps: Step[] = [];
   const slots = new Map<string, ValueSlot>();
   const alias = new Map<string, string>();
@@ -222,35 +264,58 @@ export function lower(g: Graph, types: ReadonlyMap<string, ValueType>, store: We
       slot(out);
       const reads = res === undefined ? [x] : [x, res];
       if (G === C && OC === C && cinG === 1) {
-        const wpk = store.get(`dw:${n.inputs[1]}`, () => pk.packDepthwiseWeights(w.data, C, kh, kw));
         const bias = store.get(`dwb:${n.inputs[2] ?? ''}:${C}`, () => pk.packBias(b?.data, C));
-        kernel(n, {
-          fn: 'dwconv2d',
-          args: [val(x), H, W, C, r.outH, r.outW, kh, kw, sh, sw, dh, dw, r.pads[0], r.pads[1], { weight: wpk }, { weight: bias }, val(out), res === undefined ? 0 : val(res), ...actArgs(act), { range: 'lo' }, { range: 'hi' }],
-          total: P, grain: 1, reads, writes: [out], work: P * C * kh * kw,
-        });
+        const common = [H, W, C, r.outH, r.outW, kh, kw, sh, sw, dh, dw, r.pads[0], r.pads[1]];
+        const tail: Arg[] = [{ weight: bias }, val(out), res === undefined ? 0 : val(res), ...actArgs(act), { range: 'lo' }, { range: 'hi' }];
+        const dense = (): KernelAlternative => ({ fn: 'dwconv2d', args: [val(x), ...common, { weight: store.get(`dw:${n.inputs[1]}`, () => pk.packDepthwiseWeights(w.data, C, kh, kw)) }, ...tail], total: P, grain: 1 });
+        const pat = patterns[n.name]?.pattern;
+        const alts: KernelAlternative[] = [];
+        let density = 1;
+        if (pat === 'dcp' || pat === 'dcp-b' || pat === 'dcp-bh') {
+          const packed = pk.packDepthwiseDr(w.data, C, kh, kw);
+          density = packed.kept / (C * kh * kw);
+          scratchBytes = Math.max(scratchBytes, pk.dwDrScratchBytes(C, r.outW, kh, kw, sh, sw, dh, dw));
+          // Whole output rows per thread: the kernel works in row strips, so partial rows waste its layout work.
+          alts.push({ fn: 'dwconv2d_dr', args: [val(x), ...common, { weight: store.get(`dwdr:${n.inputs[1]}`, () => packed.data) }, ...tail, { scratch: true }], total: P, grain: r.outW });
+        }
+        alts.push(dense());
+        const signature = `dwconv2d:${pat ?? 'dense'}:${density.toFixed(3)}|N${N} ${H}x${W}x${C}->${r.outH}x${r.outW}|k${kh}x${kw} s${sh}x${sw} d${dh}x${dw} p${r.pads.join(',')}|t${threads}`;
+        const fallback = density <= DR_MAX_DENSITY ? alts[0]!.fn : 'dwconv2d';
+        const chosen = alts.find((a) => a.fn === choose(signature, alts.map((a) => a.fn), fallback))!;
+        kernel(n, { ...chosen, reads, writes: [out], work: P * C * kh * kw * (chosen.fn === 'dwconv2d' ? 1 : density), ...(alts.length > 1 ? { alternatives: alts, signature } : {}) });
         return true;
       }
       const ocG = OC / G;
       const K = kh * kw * cinG;
       scratchBytes = Math.max(scratchBytes, pk.convScratchBytes(K));
+      const pat = patterns[n.name];
+      const colnm = pat?.pattern === 'colnm' && G === 1 && pat.tile === pk.NR;
       for (let gi = 0; gi < G; gi++) {
         const wg = w.data.subarray(gi * ocG * K, (gi + 1) * ocG * K);
-        const wpk = store.get(`conv:${n.inputs[1]}:${gi}`, () => pk.packConvWeights(wg, ocG, cinG, kh, kw));
         const bias = store.get(`bias:${n.inputs[2] ?? ''}:${OC}:${gi}`, () => pk.packBias(b?.data.subarray(gi * ocG, (gi + 1) * ocG), ocG));
         const tiles = Math.ceil(ocG / pk.NR);
         // Split pixels across threads when there are enough of them, otherwise output-channel tiles.
         const byPixel = P >= 4 * pk.MR;
         const range: Arg[] = byPixel ? [{ range: 'lo' }, { range: 'hi' }, 0, tiles] : [0, P, { range: 'lo' }, { range: 'hi' }];
-        const signature = `conv2d:dense|N${N} ${H}x${W}x${cinG}->${r.outH}x${r.outW}x${ocG}|k${kh}x${kw} s${sh}x${sw} d${dh}x${dw} p${r.pads.join(',')}|t${threads}`;
-        kernel(n, {
-          fn: choose(signature, DENSE_CONV_CANDIDATES, 'conv2d'),
-          candidates: DENSE_CONV_CANDIDATES,
-          signature,
-          work: P * ocG * K,
-          args: [val(x, gi * cinG * F32), H, W, C, r.outH, r.outW, kh, kw, sh, sw, dh, dw, r.pads[0], r.pads[1], cinG, { weight: wpk }, { weight: bias }, ocG, val(out, gi * ocG * F32), OC, res === undefined ? 0 : val(res, gi * ocG * F32), ...actArgs(act), ...range, { scratch: true }],
-          total: byPixel ? P : tiles, grain: byPixel ? pk.MR : 1, reads, writes: [out],
-        });
+        const split = { total: byPixel ? P : tiles, grain: byPixel ? pk.MR : 1 };
+        const geo = [H, W, C, r.outH, r.outW, kh, kw, sh, sw, dh, dw, r.pads[0], r.pads[1], cinG];
+        const epilogue: Arg[] = [{ weight: bias }, ocG, val(out, gi * ocG * F32), OC, res === undefined ? 0 : val(res, gi * ocG * F32), ...actArgs(act), ...range, { scratch: true }];
+        const alts: KernelAlternative[] = [];
+        let density = 1;
+        if (colnm) {
+          const packed = pk.packColNmWeights(wg, ocG, cinG, kh, kw, keptRowsFromZeros(wg, ocG, cinG, kh, kw, pk.NR));
+          density = packed.Kt / K;
+          scratchBytes = Math.max(scratchBytes, pk.convColNmScratchBytes(packed.Kt, K));
+          const values = store.get(`colnm:${n.inputs[1]}`, () => packed.values);
+          const index = store.get(`colnmidx:${n.inputs[1]}`, () => packed.index);
+          alts.push({ fn: 'conv2d_colnm', args: [val(x, gi * cinG * F32), ...geo, { weight: values }, { weight: index }, packed.Kt, ...epilogue], ...split });
+        }
+        const wpk = () => store.get(`conv:${n.inputs[1]}:${gi}`, () => pk.packConvWeights(wg, ocG, cinG, kh, kw));
+        for (const fn of DENSE_CONV_CANDIDATES) alts.push({ fn, args: [val(x, gi * cinG * F32), ...geo, { weight: wpk() }, ...epilogue], ...split });
+        const signature = `conv2d:${colnm ? `colnm:${density.toFixed(3)}` : 'dense'}|N${N} ${H}x${W}x${cinG}->${r.outH}x${r.outW}x${ocG}|k${kh}x${kw} s${sh}x${sw} d${dh}x${dw} p${r.pads.join(',')}|t${threads}`;
+        const fallback = colnm && density <= SPARSE_MAX_DENSITY ? 'conv2d_colnm' : 'conv2d';
+        const chosen = alts.find((a) => a.fn === choose(signature, alts.map((a) => a.fn), fallback))!;
+        kernel(n, { ...chosen, reads, writes: [out], signature, alternatives: alts, work: P * ocG * K * (chosen.fn === 'conv2d_colnm' ? density : 1) });
       }
       return true;
     }

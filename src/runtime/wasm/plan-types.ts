@@ -9,7 +9,7 @@
  * 4-D tensors live in the arena as NHWC; other ranks as row-major in their ONNX order.
  */
 export type KernelName =
-  | 'conv2d' | 'f32_conv2d_4x8' | 'f32_conv2d_6x8' | 'dwconv2d' | 'maxpool2d' | 'avgpool2d' | 'globalavgpool'
+  | 'conv2d' | 'f32_conv2d_4x8' | 'f32_conv2d_6x8' | 'conv2d_colnm' | 'dwconv2d' | 'dwconv2d_dr' | 'maxpool2d' | 'avgpool2d' | 'globalavgpool'
   | 'add' | 'mul_channel' | 'activation' | 'softmax_rows';
 
 /** A kernel argument before memory is laid out. */
@@ -37,10 +37,17 @@ export interface KernelStep {
   readonly writes: readonly string[];
   /** Multiply-adds (or element operations) of the whole call: small calls stay on one thread. */
   readonly work?: number;
-  /** Interchangeable kernels for this call (same arguments), when the profiler may choose. */
-  readonly candidates?: readonly KernelName[];
+  /** Interchangeable implementations of this call (each with its own arguments), when the profiler may choose. */
+  readonly alternatives?: readonly KernelAlternative[];
   /** Operator signature keying the tuning cache (shapes, strides, pattern, threads). */
   readonly signature?: string;
+}
+
+export interface KernelAlternative {
+  readonly fn: KernelName;
+  readonly args: readonly Arg[];
+  readonly total: number;
+  readonly grain: number;
 }
 
 /** Host-side work: layout conversion or an op without a WebAssembly kernel (reference kernel). */

@@ -18,6 +18,7 @@ import { KERNEL_INDEX, loadKernels, PACKING, RESERVED_BYTES, type KernelCaller }
 import { lower, readValue, writeValue, type Lowered } from './lower.js';
 import type { KernelName, KernelStep, Step } from './plan-types.js';
 import type { TuningCache, TuningEntry } from '../../tune/cache.js';
+import type { LayerPattern } from '../../prune/metadata.js';
 import { ThreadPool } from './threads.js';
 import { WeightStore } from './weights.js';
 
@@ -80,6 +81,7 @@ export class WasmSession implements Session {
     private readonly pool: ThreadPool | undefined,
     readonly threads: number,
     readonly relaxedSimd: boolean,
+    private readonly patterns: Readonly<Record<string, LayerPattern>>,
   ) {
     this.inputNames = feedInputs(graph).map((i) => i.name);
     this.outputNames = graph.outputs.map((o) => o.name);
@@ -112,7 +114,8 @@ export class WasmSession implements Session {
     const { steps, scratchBase, scratchBytes } = this.prepare(plan);
     const runs = opts.runs ?? 7;
     const warmup = opts.warmup ?? 2;
-    const tunable = steps.filter((s): s is ResolvedKernel => 'step' in s && (s.step.candidates?.length ?? 0) > 1);
+    const tunable = steps.filter((s): s is ResolvedKernel => 'step' in s && (s.step.alternatives?.length ?? 0) > 1);
+    const { addr, weightsBase } = this.addressing(plan);
     const entries: Record<string, TuningEntry> = {};
     let done = 0;
     for (const s of tunable) {
@@ -122,25 +125,26 @@ export class WasmSession implements Session {
         continue;
       }
       const ms: Record<string, number> = {};
-      for (const k of s.step.candidates!) {
-        const alt: ResolvedKernel = { ...s, fn: KERNEL_INDEX.get(k)!, step: { ...s.step, fn: k }, args: [...s.args] };
+      for (const a of s.step.alternatives!) {
+        const alt = resolve({ ...s.step, ...a }, addr, weightsBase);
         const times: number[] = [];
         for (let i = 0; i < warmup + runs; i++) {
           const t0 = performance.now();
           this.dispatch(alt, scratchBase, scratchBytes);
           if (i >= warmup) times.push(performance.now() - t0);
         }
-        times.sort((a, b) => a - b);
-        ms[k] = times[Math.floor(times.length / 2)]!;
+        times.sort((x, y) => x - y);
+        ms[a.fn] = times[Math.floor(times.length / 2)]!;
       }
-      const best = Object.entries(ms).sort((a, b) => a[1] - b[1])[0]![0];
+      const best = Object.entries(ms).sort((x, y) => x[1] - y[1])[0]![0];
       entries[sig] = { kernel: best, ms };
       opts.onStep?.(++done, tunable.length);
     }
     return { version: 1, machine: this.fingerprint, entries };
   }
 
-  static async create(graph: Graph, options: WasmCompileOptions): Promise<WasmSession> {
+  /** `patterns`: the model's pruning record (sparsecnn.pruning), which selects sparse kernels. */
+  static async create(graph: Graph, options: WasmCompileOptions, patterns: Readonly<Record<string, LayerPattern>> = {}): Promise<WasmSession> {
     const asked = options.threads ?? runtimeContext.hardwareConcurrency;
     if (!Number.isInteger(asked) || asked < 1) fail('INVALID_ARGUMENT', `threads must be a positive integer, got ${asked}`);
     const notes: string[] = [];
@@ -157,7 +161,7 @@ export class WasmSession implements Session {
     const memory = new WebAssembly.Memory({ initial: Math.ceil(RESERVED_BYTES / PAGE) + 1, maximum: MAX_PAGES, shared });
     const { call } = await loadKernels(memory, { relaxed, shared });
     const pool = shared ? await ThreadPool.start(threads, memory, relaxed, runtimeContext.workerFactory!, call) : undefined;
-    const s = new WasmSession(graph, options, memory, call, pool, threads, relaxed);
+    const s = new WasmSession(graph, options, memory, call, pool, threads, relaxed, patterns);
     s.notes.push(...notes);
     return s;
   }
@@ -264,22 +268,29 @@ export class WasmSession implements Session {
     if (pages > have) this.memory.grow(pages - have);
     const mem = new Float32Array(this.memory.buffer);
     if (this.store.dirty || this.weightsAt !== L.weightsBase) {
-      for (const b of this.store.blocks) mem.set(b.data, (L.weightsBase + b.offset) / 4);
+      const bytes = new Uint8Array(this.memory.buffer);
+      for (const b of this.store.blocks) bytes.set(new Uint8Array(b.data.buffer, b.data.byteOffset, b.data.byteLength), L.weightsBase + b.offset);
       this.store.dirty = false;
       this.weightsAt = L.weightsBase;
     }
-    const root = (v: string) => plan.lowered.alias.get(v) ?? v;
-    const addr = (v: string) => {
-      const o = plan.arena.offsets.get(root(v));
-      if (o === undefined) throw new Error(`internal error: value '${v}' has no arena slot`);
-      return L.arenaBase + o;
-    };
+    const { addr } = this.addressing(plan);
     const key = `${L.weightsBase}:${L.arenaBase}`;
     if (plan.layoutKey !== key) {
       plan.resolved = plan.lowered.steps.map((s) => (s.kind === 'kernel' ? resolve(s, addr, L.weightsBase) : s));
       plan.layoutKey = key;
     }
     return { mem, addr, steps: plan.resolved!, scratchBase: L.scratchBase, scratchBytes: L.scratchBytes };
+  }
+
+  private addressing(plan: WasmPlan): { addr: (v: string) => number; weightsBase: number } {
+    const L = this.layout(plan);
+    const root = (v: string) => plan.lowered.alias.get(v) ?? v;
+    const addr = (v: string) => {
+      const o = plan.arena.offsets.get(root(v));
+      if (o === undefined) throw new Error(`internal error: value '${v}' has no arena slot`);
+      return L.arenaBase + o;
+    };
+    return { addr, weightsBase: L.weightsBase };
   }
 
   private planFor(shapes: ReadonlyMap<string, readonly number[]>): WasmPlan {
@@ -293,7 +304,7 @@ export class WasmSession implements Session {
         const k = entries?.[sig]?.kernel;
         return candidates.find((c) => c === k) ?? fallback;
       };
-      const lowered = lower(graph, types, this.store, PACKING, choose, this.threads);
+      const lowered = lower(graph, types, this.store, PACKING, choose, this.threads, this.patterns);
       const lifetimes = liveness(graph, lowered);
       plan = { graph, types, lowered, lifetimes, arena: planArena(lifetimes) };
       this.plans.set(key, plan);

@@ -6,7 +6,8 @@ import { alignUp } from '../arena.js';
 
 export class WeightStore {
   private readonly byKey = new Map<string, number>();
-  readonly blocks: { readonly offset: number; readonly data: Float32Array }[] = [];
+  /** Packed blocks; Uint32 blocks hold integer tables (and raw float bits) and are copied byte for byte. */
+  readonly blocks: { readonly offset: number; readonly data: Float32Array | Uint32Array }[] = [];
   private end = 0;
   /** Set when blocks were added since the last write to memory. */
   dirty = false;
@@ -16,7 +17,7 @@ export class WeightStore {
   }
 
   /** The offset of the block for `key`, packing it on first use. */
-  get(key: string, pack: () => Float32Array): number {
+  get(key: string, pack: () => Float32Array | Uint32Array): number {
     const hit = this.byKey.get(key);
     if (hit !== undefined) return hit;
     const data = pack();

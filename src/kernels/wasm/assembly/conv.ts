@@ -1,9 +1,9 @@
 /**
  * Dense convolution as GEMM over NHWC: Y[P, OC] = X̂[P, K]·W[K, OC], K = kh·kw·Cin in (ky, kx, ci)
- * order, P = N·OH·OW. Pixels go in blocks of `convBlockPixels(K)`: a block's rows of X̂ are gathered
- * (im2col fused into packing, zeros for padding) into scratch, then every weight tile [K][8] runs
- * over the block's MR-row panels, so a tile's weights stay in L1/L2 across the block and the block
- * stays in L2 across tiles. 1x1 stride-1 unpadded convs (and Gemm) read X rows in place.
+ * order, P = N·OH·OW. Pixels go in blocks of mc and K in chunks of kc; a (block, chunk) panel of X̂
+ * is gathered straight from x into scratch (im2col fused into packing, zeros for padding) and stays
+ * in L1 while every weight tile's [kc][8] slice runs over its MR-row panels. 1x1 stride-1 unpadded
+ * convs (and Gemm) read the rows of x in place instead.
  */
 import { NR, CONV_TMP_BYTES, CONV_A_BYTES, CONV_MC_SMALL, CONV_MC_BIG, CONV_W_L2_BYTES } from "./layout";
 import { copyF32, zeroF32, imin } from "./common";
@@ -81,11 +81,16 @@ export function conv2dMr(mr: i32, x: usize, H: i32, W: i32, xc: i32, OH: i32, OW
   // Pixels per block: few when the call's weights stay in L2 anyway (longer K chunks, fewer calls),
   // many when they do not (each block streams them from L3 once). Blocks are balanced so no
   // 1-pixel block re-reads the weights at the end.
-  let wBytes = <i64>K * <i64>(t1 - t0) * (NR << 2);
+  // Everything that fixes the K chunking (hence the order partial sums are added in) depends on
+  // the layer only (K, all OC tiles), never on this call's range: any split across threads gives
+  // bit-identical outputs.
+  let wBytes = <i64>K * <i64>((OC + NR - 1) / NR) * (NR << 2);
   let mcMax = wBytes > <i64>CONV_W_L2_BYTES ? CONV_MC_BIG : CONV_MC_SMALL;
   let nb = (P + mcMax - 1) / mcMax;
-  let mc = ((P + nb - 1) / nb + 3) & ~3;
-  let kc = imin(K, CONV_A_BYTES / (mc << 2));
+  let mc = ((P + nb - 1) / nb + mr - 1) / mr * mr;
+  // mc never exceeds mcMax rounded up to a whole panel, so the (block, chunk) panel fits CONV_A_BYTES.
+  let mcCap = (mcMax + mr - 1) / mr * mr;
+  let kc = imin(K, CONV_A_BYTES / (mcCap << 2));
   let chunks = (K + kc - 1) / kc;
   kc = (K + chunks - 1) / chunks;
   let tileB = <usize>K * (NR << 2);

@@ -61,3 +61,19 @@ export function f32_fma_peak(n: i32): f32 {
   let s = f32x4.add(f32x4.add(f32x4.add(c0, c1), f32x4.add(c2, c3)), f32x4.add(f32x4.add(c4, c5), f32x4.add(c6, c7)));
   return f32x4.extract_lane(f32x4.add(s, f32x4.add(c8, c9)), 0);
 }
+
+// Sparse kernels (column-wise N:M conv, DEPrune depthwise): ABI in src/kernels/wasm/README.md.
+export { conv2dColNm as conv2d_colnm } from "./conv-colnm";
+export { dwconv2dDr as dwconv2d_dr } from "./dwconv-dr";
+import { convColNmScratchBytes } from "./conv-colnm";
+import { dwDrScratchBytes } from "./dwconv-dr";
+
+/** Scratch bytes of one conv2d_colnm call (mirrored by convColNmScratchBytes in index.ts). */
+export function conv2d_colnm_scratch_bytes(Kt: i32, K: i32): i32 {
+  return convColNmScratchBytes(Kt, K);
+}
+
+/** Scratch bytes of one dwconv2d_dr call (mirrored by dwDrScratchBytes in index.ts). */
+export function dwconv2d_dr_scratch_bytes(C: i32, OW: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32): i32 {
+  return dwDrScratchBytes(C, OW, kh, kw, sh, sw, dh, dw);
+}

@@ -1,0 +1,49 @@
+// generated — do not edit; template: scripts/gen-wasm-sparse-kernels.mjs (stripKernel, R=1, V=4, 2 accumulator sets)
+import { fma } from "../common";
+
+/** 1 output row(s) x 16 pixels of each of nch channels over their kept taps; see the generator's header. */
+export function f32_dwconv_dr_1x16(a: usize, chanB: usize, rowB: usize, ent: usize, starts: usize, nch: i32, bias: usize, out: usize): void {
+  let e = ent;
+  for (let ch = 0; ch < nch; ch++) {
+    let k = <i32>(load<u32>(starts + (<usize>ch << 2), 4) - load<u32>(starts + (<usize>ch << 2)));
+    let s0 = f32x4.splat(0.0);
+    let z = s0;
+    if (bias != 0) s0 = v128.load32_splat(bias + (<usize>ch << 2));
+    let a0r0v0 = s0;
+    let a1r0v0 = z;
+    let a0r0v1 = s0;
+    let a1r0v1 = z;
+    let a0r0v2 = s0;
+    let a1r0v2 = z;
+    let a0r0v3 = s0;
+    let a1r0v3 = z;
+    let base = a + <usize>ch * chanB;
+    if (k > 0) {
+      while (true) {
+        let p0 = base + <usize>load<u32>(e, 0);
+        let w0 = v128.load32_splat(e, 4);
+        a0r0v0 = fma(v128.load(p0, 0), w0, a0r0v0);
+        a0r0v1 = fma(v128.load(p0, 16), w0, a0r0v1);
+        a0r0v2 = fma(v128.load(p0, 32), w0, a0r0v2);
+        a0r0v3 = fma(v128.load(p0, 48), w0, a0r0v3);
+        if (--k == 0) {
+          e += 8;
+          break;
+        }
+        let p1 = base + <usize>load<u32>(e, 8);
+        let w1 = v128.load32_splat(e, 12);
+        a1r0v0 = fma(v128.load(p1, 0), w1, a1r0v0);
+        a1r0v1 = fma(v128.load(p1, 16), w1, a1r0v1);
+        a1r0v2 = fma(v128.load(p1, 32), w1, a1r0v2);
+        a1r0v3 = fma(v128.load(p1, 48), w1, a1r0v3);
+        e += 16;
+        if (--k == 0) break;
+      }
+    }
+    let o = out + <usize>ch * 64;
+    v128.store(o, f32x4.add(a0r0v0, a1r0v0), 0);
+    v128.store(o, f32x4.add(a0r0v1, a1r0v1), 16);
+    v128.store(o, f32x4.add(a0r0v2, a1r0v2), 32);
+    v128.store(o, f32x4.add(a0r0v3, a1r0v3), 48);
+  }
+}

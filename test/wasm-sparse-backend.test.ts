@@ -1,0 +1,75 @@
+/** Pruned models on the wasm engine: sparse kernels chosen from the pattern metadata, equal to the reference. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import '../src/node/runtime.js';
+import { loadModel } from '../src/node/models.js';
+import { exportOnnx } from '../src/onnx/export.js';
+import { importOnnx } from '../src/onnx/import.js';
+import { parseMethod, pruneModel } from '../src/prune/index.js';
+import { compile } from '../src/runtime/session.js';
+import { keptRowsFromZeros } from '../src/runtime/wasm/lower.js';
+import { WasmSession } from '../src/runtime/wasm/session.js';
+import { colNmMask } from '../src/prune/index.js';
+import { Rng } from '../src/zoo/rng.js';
+import { maxAbsDiff, waveInput } from './helpers.js';
+
+/** A session whose tuning cache names `kernel` for every tunable layer that offers it. */
+async function forced(model: Parameters<typeof compile>[0], threads: number, kernel: string, shapes: ReadonlyMap<string, readonly number[]>): Promise<WasmSession> {
+  const probe = (await compile(model, { backend: 'wasm', threads })) as WasmSession;
+  const entries = Object.fromEntries(probe.kernelChoices(shapes).map((c) => [c.signature, { kernel, ms: {} }]));
+  const tuning = { version: 1 as const, machine: probe.fingerprint, entries };
+  probe.dispose();
+  return (await compile(model, { backend: 'wasm', threads, tuning })) as WasmSession;
+}
+
+describe('sparse kernels in the engine', () => {
+  for (const [name, spec, shape, kernel] of [
+    ['resnet20', 'colnm:2:4', [3, 3, 32, 32], 'conv2d_colnm'],
+    ['resnet20', 'colnm:1:8', [1, 3, 32, 32], 'conv2d_colnm'],
+    ['resnet18', 'colnm:1:4', [1, 3, 224, 224], 'conv2d_colnm'],
+    ['mobilenetv2-cifar', 'dcp-bh:0.5', [2, 3, 32, 32], 'dwconv2d_dr'],
+    ['mobilenetv2', 'dcp:0.7', [1, 3, 224, 224], 'dwconv2d_dr'],
+  ] as const) {
+    it(`${name} ${spec}: the engine runs ${kernel} (loaded back from ONNX) and matches the reference; threads agree`, async () => {
+      const { model } = pruneModel(loadModel(name), parseMethod(spec));
+      const reloaded = importOnnx(exportOnnx(model), { name });
+      const x = waveInput(shape);
+      const ref = (await (await compile(reloaded, { backend: 'ref' })).run({ input: x })).logits!;
+      const shapes = new Map([['input', shape as readonly number[]]]);
+      // The cost model keeps dense depthwise at these ratios; a tuning cache that names the sparse kernel selects it.
+      const one = await forced(reloaded, 1, kernel, shapes);
+      const two = await forced(reloaded, 2, kernel, shapes);
+      const kernels = one.kernelChoices(new Map([['input', shape]])).map((c) => c.kernel);
+      assert.ok(kernels.includes(kernel), `chose ${[...new Set(kernels)].join(', ')}`);
+      const a = (await one.run({ input: x })).logits!;
+      const b = (await two.run({ input: x })).logits!;
+      assert.ok(maxAbsDiff(a.data, ref.data) < 1e-4, `max diff ${maxAbsDiff(a.data, ref.data)}`);
+      assert.equal(maxAbsDiff(a.data, b.data), 0, 'threads split work, never change results');
+      one.dispose();
+      two.dispose();
+    });
+  }
+
+  it('kept rows read back from the zeros equal the colnm mask\'s rows, padded to equal counts', () => {
+    const rng = new Rng(5);
+    const w = rng.normalArray(20 * 12 * 9, 1);
+    const { mask, keptRows } = colNmMask(w, 20, 12, 3, 3, { n: 1, m: 4, tile: 8, criterion: 'l2' });
+    const masked = w.map((v, i) => (mask[i] ? v : 0));
+    assert.deepEqual(keptRowsFromZeros(masked, 20, 12, 3, 3, 8).map((r) => [...r]), keptRows.map((r) => [...r]));
+  });
+
+  it('the profiler can pick the dense kernel for a pruned layer, and the output does not change', async () => {
+    const { model } = pruneModel(loadModel('resnet20'), parseMethod('colnm:3:4'));
+    const shapes = new Map([['input', [1, 3, 32, 32] as readonly number[]]]);
+    const s = (await compile(model, { backend: 'wasm', threads: 1 })) as WasmSession;
+    const sigs = s.kernelChoices(shapes).filter((c) => c.signature.includes('colnm'));
+    assert.ok(sigs.length > 0);
+    const entries = Object.fromEntries(sigs.map((c) => [c.signature, { kernel: 'f32_conv2d_4x8', ms: {} }]));
+    const t = (await compile(model, { backend: 'wasm', threads: 1, tuning: { version: 1, machine: s.fingerprint, entries } })) as WasmSession;
+    assert.ok(t.kernelChoices(shapes).filter((c) => c.signature.includes('colnm')).every((c) => c.kernel === 'f32_conv2d_4x8' && c.tuned));
+    const x = waveInput([1, 3, 32, 32]);
+    assert.ok(maxAbsDiff((await s.run({ input: x })).logits!.data, (await t.run({ input: x })).logits!.data) < 1e-4);
+    s.dispose();
+    t.dispose();
+  });
+});
