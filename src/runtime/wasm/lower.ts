@@ -294,8 +294,9 @@ export function lower(g: Graph, types: ReadonlyMap<string, ValueType>, store: We
         const wg = w.data.subarray(gi * ocG * K, (gi + 1) * ocG * K);
         const bias = store.get(`bias:${n.inputs[2] ?? ''}:${OC}:${gi}`, () => pk.packBias(b?.data.subarray(gi * ocG, (gi + 1) * ocG), ocG));
         const tiles = Math.ceil(ocG / pk.NR);
-        // Split pixels across threads when there are enough of them, otherwise output-channel tiles.
-        const byPixel = P >= 4 * pk.MR;
+        // Threads split pixels when those dominate the traffic, output-channel tiles when the weights
+        // do (few pixels, many channels: deep ResNet layers), so no thread streams all the weights.
+        const byPixel = P >= 4 * pk.MR && P >= ocG;
         const range: Arg[] = byPixel ? [{ range: 'lo' }, { range: 'hi' }, 0, tiles] : [0, P, { range: 'lo' }, { range: 'hi' }];
         const split = { total: byPixel ? P : tiles, grain: byPixel ? pk.MR : 1 };
         const geo = [H, W, C, r.outH, r.outW, kh, kw, sh, sw, dh, dw, r.pads[0], r.pads[1], cinG];
