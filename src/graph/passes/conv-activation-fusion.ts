@@ -1,6 +1,6 @@
 import type { Activation } from '../attrs.js';
 import type { Graph, Node } from '../ir.js';
-import { constFloat, indexGraph, onlyReadBy, type GraphIndex } from './graph-utils.js';
+import { constFloat, indexGraph, onlyReadBy, type GraphIndex, applyReplacements } from './graph-utils.js';
 import { asFused } from './fused.js';
 import type { GraphPass } from './types.js';
 
@@ -66,12 +66,7 @@ export const convActivationFusion: GraphPass = {
       for (const n of gone) replaced.set(n, null);
     }
     if (replaced.size === 0) return g;
-    const nodes: Node[] = [];
-    for (const n of g.nodes) {
-      const r = replaced.get(n);
-      if (r === undefined) nodes.push(n);
-      else if (r !== null) nodes.push(r);
-    }
+    const nodes = applyReplacements(g.nodes, replaced);
     return { ...g, nodes };
   },
 };

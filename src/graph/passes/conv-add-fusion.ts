@@ -1,6 +1,6 @@
 import type { Node } from '../ir.js';
 import { topoSort } from '../validate.js';
-import { indexGraph, onlyReadBy } from './graph-utils.js';
+import { indexGraph, onlyReadBy, applyReplacements } from './graph-utils.js';
 import type { GraphPass } from './types.js';
 import { asFused } from './fused.js';
 
@@ -33,12 +33,7 @@ export const convAddFusion: GraphPass = {
       }
     }
     if (replaced.size === 0) return g;
-    const nodes: Node[] = [];
-    for (const n of g.nodes) {
-      const r = replaced.get(n);
-      if (r === undefined) nodes.push(n);
-      else if (r !== null) nodes.push(r);
-    }
+    const nodes = applyReplacements(g.nodes, replaced);
     const available = new Set([...g.initializers.keys(), ...g.inputs.map((i) => i.name)]);
     return { ...g, nodes: topoSort(nodes, available) };
   },

@@ -1,7 +1,7 @@
 import type { ConvAttrs } from '../attrs.js';
 import type { Node } from '../ir.js';
 import { floatTensor, type Tensor } from '../tensor.js';
-import { constFloat, freshName, indexGraph, onlyReadBy } from './graph-utils.js';
+import { constFloat, freshName, indexGraph, onlyReadBy, applyReplacements } from './graph-utils.js';
 import type { GraphPass } from './types.js';
 
 /**
@@ -43,12 +43,7 @@ export const convBnFusion: GraphPass = {
       replaced.set(bn, null);
     }
     if (replaced.size === 0) return g;
-    const nodes: Node[] = [];
-    for (const n of g.nodes) {
-      const r = replaced.get(n);
-      if (r === undefined) nodes.push(n);
-      else if (r !== null) nodes.push(r);
-    }
+    const nodes = applyReplacements(g.nodes, replaced);
     return { ...g, nodes, initializers: inits };
   },
 };

@@ -37,3 +37,14 @@ export function freshName(g: Graph, taken: Set<string>, base: string): string {
   taken.add(n);
   return n;
 }
+
+/** The graph's nodes with each replaced one swapped in, or dropped where its replacement is null. */
+export function applyReplacements(nodes: readonly Node[], replaced: ReadonlyMap<Node, Node | null>): Node[] {
+  const out: Node[] = [];
+  for (const n of nodes) {
+    const r = replaced.get(n);
+    if (r === undefined) out.push(n);
+    else if (r !== null) out.push(r);
+  }
+  return out;
+}
