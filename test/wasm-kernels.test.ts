@@ -18,15 +18,14 @@ v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 
 import type { ConvAttrs, PoolAttrs } from '../src/graph/attrs.js';
 import { resolveWindow } from '../src/graph/geometry.js';
-import { floatTensor, type FloatTensor } from '../src/graph/tensor.js';
+import { floatTensor } from '../src/graph/tensor.js';
 import { REF_KERNELS, conv2d as refConv } from '../src/kernels/ref/index.js';
-import { hardSigmoid, sigmoid } from '../src/kernels/ref/activation.js';
 import { Act, CONV_KERNELS, GEMM_MICROKERNELS, convScratchBytes, instantiateKernels, RESERVED_BYTES, relaxedSimdSupported, type Conv2dFn, type WasmKernels } from '../src/kernels/wasm/index.js';
 import { NR, packBias, packConvWeights, packDepthwiseWeights, packGemmWeights } from '../src/kernels/wasm/packing.js';
 import { Rng } from '../src/zoo/rng.js';
+import { close, fromNhwc, randAct, randArray, randInt, refAct, SENTINEL, splits, toNhwc } from './wasm-test-utils.js';
 import { PACKAGE_ROOT } from '../src/node/paths.js';
 
-const SENTINEL = -12345.5;
 const RELAXED = relaxedSimdSupported();
 const FLAVOURS: readonly boolean[] = RELAXED ? [false, true] : [false];
 
@@ -72,70 +71,6 @@ function get(e: Env, ptr: number, n: number): Float32Array {
     assert.equal(f[ptr / 4 + n - 1 + i], SENTINEL, `wrote past the output (${i} floats)`);
   }
   return f.slice(ptr / 4, ptr / 4 + n);
-}
-
-function close(got: ArrayLike<number>, want: ArrayLike<number>, what: string, tol = 1e-4): void {
-  assert.equal(got.length, want.length, `${what}: length`);
-  for (let i = 0; i < want.length; i++) {
-    const a = got[i]!, b = want[i]!;
-    if (!(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)))) assert.fail(`${what}: element ${i} is ${a}, reference ${b}`);
-  }
-}
-
-function randArray(rng: Rng, n: number, scale = 1): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rng.uniform(-scale, scale);
-  return a;
-}
-
-function randInt(rng: Rng, lo: number, hi: number): number {
-  return lo + Math.floor(rng.next() * (hi - lo + 1));
-}
-
-/** NCHW → NHWC with rows of `rowC` channels, the tensor's channels at offset c0 (rest SENTINEL). */
-function toNhwc(t: FloatTensor, rowC = t.shape[1]!, c0 = 0): Float32Array {
-  const [n, c, h, w] = t.shape as [number, number, number, number];
-  const out = new Float32Array(n * h * w * rowC).fill(SENTINEL);
-  for (let i = 0; i < n; i++) for (let ch = 0; ch < c; ch++) for (let p = 0; p < h * w; p++) out[(i * h * w + p) * rowC + c0 + ch] = t.data[(i * c + ch) * h * w + p]!;
-  return out;
-}
-
-/** The channels [c0, c0 + c) of NHWC rows of rowC channels, as NCHW. */
-function fromNhwc(d: Float32Array, n: number, c: number, h: number, w: number, rowC = c, c0 = 0): Float32Array {
-  const out = new Float32Array(n * c * h * w);
-  for (let i = 0; i < n; i++) for (let ch = 0; ch < c; ch++) for (let p = 0; p < h * w; p++) out[(i * c + ch) * h * w + p] = d[(i * h * w + p) * rowC + c0 + ch]!;
-  return out;
-}
-
-/** The kernels' activation in float64, from the reference's formulas. */
-function refAct(v: number, act: number, a0: number, a1: number): number {
-  switch (act) {
-    case Act.relu: return v > 0 ? v : 0;
-    case Act.clip: return Math.min(a1, Math.max(a0, v));
-    case Act.hardswish: return v * hardSigmoid(v, 1 / 6, 0.5);
-    case Act.hardsigmoid: return hardSigmoid(v, a0, a1);
-    case Act.sigmoid: return sigmoid(v);
-    case Act.silu: return v * sigmoid(v);
-    default: return v;
-  }
-}
-
-function randAct(rng: Rng): { act: number; a0: number; a1: number } {
-  const act = randInt(rng, 0, 6);
-  if (act === Act.clip) return rng.next() < 0.5 ? { act, a0: 0, a1: 6 } : { act, a0: -0.3, a1: 0.4 };
-  if (act === Act.hardsigmoid) return { act, a0: 0.2, a1: 0.5 };
-  return { act, a0: 0, a1: 0 };
-}
-
-/** Half-open sub-ranges of [0, n): 1 to 3 random pieces, as an executor's threads would take them. */
-function splits(rng: Rng, n: number): [number, number][] {
-  const cuts = [0, n];
-  const pieces = randInt(rng, 1, 3);
-  for (let i = 1; i < pieces; i++) cuts.push(randInt(rng, 0, n));
-  cuts.sort((a, b) => a - b);
-  const out: [number, number][] = [];
-  for (let i = 0; i + 1 < cuts.length; i++) if (cuts[i]! < cuts[i + 1]!) out.push([cuts[i]!, cuts[i + 1]!]);
-  return out;
 }
 
 interface ConvCase {
