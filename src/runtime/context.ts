@@ -13,10 +13,13 @@ export interface RuntimeContext {
   relaxedSimdEnabled: boolean;
   /** Identifies the machine for tuning caches (CPU model, cores, engine version). */
   machine: string;
+  /** False on a browser's main thread, where Atomics.wait throws: the thread pool then spins. */
+  mainThreadCanBlock: boolean;
 }
 
 export const runtimeContext: RuntimeContext = {
   hardwareConcurrency: typeof navigator !== 'undefined' && typeof navigator.hardwareConcurrency === 'number' ? navigator.hardwareConcurrency : 1,
   relaxedSimdEnabled: false,
   machine: typeof navigator !== 'undefined' ? navigator.userAgent : 'unknown',
+  mainThreadCanBlock: true,
 };

@@ -12,6 +12,7 @@
  *   TOTAL, GRAIN, THREADS                                     SCRBASE, SCRBYTES  scratch layout
  */
 import { KERNEL_NAMES, type KernelCaller } from './kernels.js';
+import { runtimeContext } from '../context.js';
 
 export const CTL = { GEN: 0, DONE: 1, STOP: 2, READY: 3, FN: 4, NARGS: 5, LO: 6, HI: 7, SCR: 8, TOTAL: 9, GRAIN: 10, THREADS: 11, SCRBASE: 12, SCRBYTES: 13, FAILED: 14 } as const;
 export const ARGS_BYTE_OFFSET = 256;
@@ -64,6 +65,8 @@ export class ThreadPool {
   private readonly handles: WorkerHandle[] = [];
   private readonly tmp: number[] = [];
 
+  private readonly canBlock = runtimeContext.mainThreadCanBlock;
+
   private constructor(readonly threads: number, private readonly control: SharedArrayBuffer, private readonly call: KernelCaller) {
     this.ctl = new Int32Array(control, 0, ARGS_BYTE_OFFSET / 4);
     this.args = new Float64Array(control, ARGS_BYTE_OFFSET, MAX_ARGS);
@@ -107,7 +110,7 @@ export class ThreadPool {
     const workers = this.threads - 1;
     let spins = 0;
     for (let d = Atomics.load(c, CTL.DONE); d < workers; d = Atomics.load(c, CTL.DONE)) {
-      if (spins++ >= SPIN) Atomics.wait(c, CTL.DONE, d);
+      if (spins++ >= SPIN && this.canBlock) Atomics.wait(c, CTL.DONE, d);
     }
   }
 
