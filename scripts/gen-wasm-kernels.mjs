@@ -15,7 +15,7 @@
  * Per k: 2 B vectors, MR A splats, 2·MR fused multiply-adds (2·MR + 3 ≤ 15 v128 registers: V8 on
  * x64 allocates xmm0-14, so MR = 6 is the largest 8-wide tile that does not spill).
  */
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { generatorMain, writeFiles } from './generated-files.mjs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -160,30 +160,7 @@ export function generate() {
 
 /** Writes files that changed; returns the paths that differed. */
 export function writeGenerated({ check = false } = {}) {
-  const stale = [];
-  for (const [path, text] of generate()) {
-    let old = null;
-    try {
-      old = readFileSync(path, 'utf8');
-    } catch {
-      old = null;
-    }
-    if (old === text) continue;
-    stale.push(path);
-    if (!check) {
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, text);
-    }
-  }
-  return stale;
+  return writeFiles(generate(), { check });
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const check = process.argv.includes('--check');
-  const stale = writeGenerated({ check });
-  if (check && stale.length > 0) {
-    console.error(`stale generated kernels (run node scripts/gen-wasm-kernels.mjs):\n  ${stale.join('\n  ')}`);
-    process.exit(1);
-  }
-  if (!check) console.log(stale.length === 0 ? 'generated kernels up to date' : `wrote ${stale.length} generated file(s)`);
-}
+generatorMain(import.meta, generate, 'generated kernels');

@@ -19,7 +19,7 @@
  * multiply-add latency, not the ports, would set the pace. 2 taps per trip with an exit test after
  * each, so V8 keeps one tap's loads + 2·R·V accumulators + the weight (≤ 13 v128) live.
  */
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { generatorMain, writeFiles } from './generated-files.mjs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -135,30 +135,7 @@ export function generate() {
 
 /** Writes files that changed; returns the paths that differed. */
 export function writeGenerated({ check = false } = {}) {
-  const stale = [];
-  for (const [path, text] of generate()) {
-    let old = null;
-    try {
-      old = readFileSync(path, 'utf8');
-    } catch {
-      old = null;
-    }
-    if (old === text) continue;
-    stale.push(path);
-    if (!check) {
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, text);
-    }
-  }
-  return stale;
+  return writeFiles(generate(), { check });
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const check = process.argv.includes('--check');
-  const stale = writeGenerated({ check });
-  if (check && stale.length > 0) {
-    console.error(`stale generated kernels (run node scripts/gen-wasm-sparse-kernels.mjs):\n  ${stale.join('\n  ')}`);
-    process.exit(1);
-  }
-  if (!check) console.log(stale.length === 0 ? 'generated sparse kernels up to date' : `wrote ${stale.length} generated file(s)`);
-}
+generatorMain(import.meta, generate, 'generated sparse kernels');

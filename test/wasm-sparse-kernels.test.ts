@@ -16,71 +16,20 @@ import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import v8 from 'node:v8';
-
-// Node 20 validates relaxed SIMD only behind this flag; it must be set before the first compile.
-v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 
 import type { ConvAttrs } from '../src/graph/attrs.js';
 import { resolveWindow } from '../src/graph/geometry.js';
 import { floatTensor } from '../src/graph/tensor.js';
 import { conv2d as refConv } from '../src/kernels/ref/index.js';
-import { Act, convColNmScratchBytes, dwDrScratchBytes, instantiateKernels, RESERVED_BYTES, relaxedSimdSupported, type WasmKernels } from '../src/kernels/wasm/index.js';
+import { Act, convColNmScratchBytes, dwDrScratchBytes, RESERVED_BYTES } from '../src/kernels/wasm/index.js';
 import { NR, packBias, packColNmWeights, packDepthwiseDr } from '../src/kernels/wasm/packing.js';
 import { colNmMask } from '../src/prune/patterns/colnm.js';
 import { depruneMask } from '../src/prune/patterns/deprune.js';
 import { Rng } from '../src/zoo/rng.js';
-import { close, fromNhwc, randAct, randArray, randInt, refAct, SENTINEL, splits, toNhwc } from './wasm-test-utils.js';
+import { close, env, FLAVOURS, fromNhwc, get, put, randAct, randArray, randInt, RELAXED, refAct, checkGuards, SENTINEL, splits, toNhwc, type Env } from './wasm-test-utils.js';
 import { PACKAGE_ROOT } from '../src/node/paths.js';
 
-const RELAXED = relaxedSimdSupported();
-const FLAVOURS: readonly boolean[] = RELAXED ? [false, true] : [false];
 const NM: readonly (readonly [number, number])[] = [[2, 4], [1, 4], [2, 8], [1, 8]];
-
-interface Env {
-  readonly name: string;
-  readonly k: WasmKernels;
-  readonly mem: WebAssembly.Memory;
-  top: number;
-}
-
-const envs = new Map<string, Promise<Env>>();
-function env(relaxed: boolean, shared = false): Promise<Env> {
-  const name = `${relaxed ? 'relaxed' : 'simd'}${shared ? '-shared' : ''}`;
-  let e = envs.get(name);
-  if (e === undefined) {
-    const mem = new WebAssembly.Memory({ initial: 1024, maximum: shared ? 4096 : 65536, shared });
-    e = instantiateKernels(mem, { relaxed, shared }).then((k) => ({ name, k, mem, top: RESERVED_BYTES }));
-    envs.set(name, e);
-  }
-  return e;
-}
-
-/** Copies `data` (floats, raw u32 words, or n sentinels) into fresh memory with 16 sentinel floats either side; returns the byte offset. */
-function put(e: Env, data: Float32Array | Uint32Array | number): number {
-  const n = typeof data === 'number' ? data : data.length;
-  const ptr = e.top + 64;
-  e.top = ptr + Math.ceil((n * 4 + 64) / 64) * 64 + 64;
-  assert.ok(e.top < e.mem.buffer.byteLength, 'test arena overflow');
-  const f = new Float32Array(e.mem.buffer);
-  f.fill(SENTINEL, ptr / 4 - 16, ptr / 4 + n + 16);
-  if (data instanceof Float32Array) f.set(data, ptr / 4);
-  else if (data instanceof Uint32Array) new Uint32Array(e.mem.buffer).set(data, ptr / 4);
-  return ptr;
-}
-
-function checkGuards(e: Env, ptr: number, n: number, what: string): void {
-  const f = new Float32Array(e.mem.buffer);
-  for (let i = 1; i <= 16; i++) {
-    assert.equal(f[ptr / 4 - i], SENTINEL, `${what}: wrote before the buffer (${i} floats)`);
-    assert.equal(f[ptr / 4 + n - 1 + i], SENTINEL, `${what}: wrote past the buffer (${i} floats)`);
-  }
-}
-
-function get(e: Env, ptr: number, n: number): Float32Array {
-  checkGuards(e, ptr, n, 'output');
-  return new Float32Array(e.mem.buffer).slice(ptr / 4, ptr / 4 + n);
-}
 
 interface ColNmCase {
   n: number; cin: number; oc: number; h: number; w: number; kh: number; kw: number;

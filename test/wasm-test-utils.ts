@@ -1,8 +1,9 @@
 /** Helpers shared by the WebAssembly kernel tests: tolerances, random cases, NHWC transposes, the activation oracle. */
 import assert from 'node:assert/strict';
+import v8 from 'node:v8';
 import type { FloatTensor } from '../src/graph/tensor.js';
 import { hardSigmoid, sigmoid } from '../src/kernels/ref/activation.js';
-import { Act } from '../src/kernels/wasm/index.js';
+import { Act, instantiateKernels, RESERVED_BYTES, relaxedSimdSupported, type WasmKernels } from '../src/kernels/wasm/index.js';
 import type { Rng } from '../src/zoo/rng.js';
 
 /** Fills memory around every output: a kernel writing outside its range shows up. */
@@ -72,3 +73,63 @@ export function splits(rng: Rng, n: number): [number, number][] {
   return out;
 }
 
+
+// Node 20 validates relaxed SIMD only behind this flag; it must be set before RELAXED is computed
+// (this module is imported, and so runs, before any test file's own code).
+v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+export const RELAXED = relaxedSimdSupported();
+/** The SIMD flavours to test: plain always, relaxed where this V8 validates it. */
+export const FLAVOURS: readonly boolean[] = RELAXED ? [false, true] : [false];
+
+/** One kernel instance on its own memory, with a bump allocator for test buffers. */
+export interface Env {
+  readonly name: string;
+  readonly k: WasmKernels;
+  readonly mem: WebAssembly.Memory;
+  top: number;
+}
+
+const envs = new Map<string, Promise<Env>>();
+export function env(relaxed: boolean, shared = false): Promise<Env> {
+  const name = `${relaxed ? 'relaxed' : 'simd'}${shared ? '-shared' : ''}`;
+  let e = envs.get(name);
+  if (e === undefined) {
+    const mem = new WebAssembly.Memory({ initial: 1024, maximum: shared ? 4096 : 65536, shared });
+    e = instantiateKernels(mem, { relaxed, shared }).then((k) => ({ name, k, mem, top: RESERVED_BYTES }));
+    envs.set(name, e);
+  }
+  return e;
+}
+
+/** Frees every test buffer of `e`. */
+export function reset(e: Env): void {
+  e.top = RESERVED_BYTES;
+}
+
+/** Copies `data` (floats, raw u32 words, or n sentinels) into fresh memory with 16 sentinel floats either side; returns the byte offset. */
+export function put(e: Env, data: Float32Array | Uint32Array | number): number {
+  const n = typeof data === 'number' ? data : data.length;
+  const ptr = e.top + 64;
+  e.top = ptr + Math.ceil((n * 4 + 64) / 64) * 64 + 64;
+  assert.ok(e.top < e.mem.buffer.byteLength, 'test arena overflow');
+  const f = new Float32Array(e.mem.buffer);
+  f.fill(SENTINEL, ptr / 4 - 16, ptr / 4 + n + 16);
+  if (data instanceof Float32Array) f.set(data, ptr / 4);
+  else if (data instanceof Uint32Array) new Uint32Array(e.mem.buffer).set(data, ptr / 4);
+  return ptr;
+}
+
+/** Fails if anything wrote into the 16 sentinel floats either side of a buffer. */
+export function checkGuards(e: Env, ptr: number, n: number, what: string): void {
+  const f = new Float32Array(e.mem.buffer);
+  for (let i = 1; i <= 16; i++) {
+    assert.equal(f[ptr / 4 - i], SENTINEL, `${what}: wrote before the buffer (${i} floats)`);
+    assert.equal(f[ptr / 4 + n - 1 + i], SENTINEL, `${what}: wrote past the buffer (${i} floats)`);
+  }
+}
+
+/** An output buffer's contents, after checking nothing was written around it. */
+export function get(e: Env, ptr: number, n: number): Float32Array {
+  checkGuards(e, ptr, n, 'output');
+  return new Float32Array(e.mem.buffer).slice(ptr / 4, ptr / 4 + n);
+}
