@@ -147,6 +147,10 @@ describe('CLI', () => {
       const b = cli('eval', 'resnet20', '--backend', 'gpu');
       assert.equal(b.code, 1);
       assert.match(b.stderr, /unknown backend 'gpu' \(available: ref, wasm\)/);
+      const p = cli('prune', 'mobilenetv2-cifar', '--method', 'dcp:0.5', '--pw', '2', '-o', join(tmp, 'never.onnx'));
+      assert.equal(p.code, 1);
+      assert.match(p.stderr, /--pw must be in \[0, 1\), got '2'/);
+      assert.doesNotMatch(p.stderr, /\n\s+at /);
     });
     it('a missing image', () => {
       assertCleanError(cli('run', 'resnet20', '--input', join(tmp, 'nope.png')), /image .* does not exist/);

@@ -1,10 +1,10 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { loadTuningCache } from '../node/tuning.js';
 import { benchModel, type BenchResult } from '../bench/bench.js';
 import { isPeerName, PEER_NAMES, type PeerName } from '../bench/peers/index.js';
 import { SparseCnnError } from '../errors.js';
 import { DEFAULT_BACKEND, type Backend } from '../runtime/session.js';
-import { action, fmtCount, Output, parsePositiveInt, table } from './common.js';
+import { action, fmtCount, Output, parseNonNegativeInt, parsePositiveInt, table } from './common.js';
 
 interface BenchCliOptions {
   batch: number;
@@ -17,30 +17,6 @@ interface BenchCliOptions {
   tuning?: string;
   json?: boolean;
 }
-
-/**
- * An option parser whose bad values commander reports as a usage error (one line, exit 1): a
- * SparseCnnError thrown from a parser escapes action() and would print a stack trace.
- */
-function optionParser<T>(parse: (v: string) => T): (v: string) => T {
-  return (v: string) => {
-    try {
-      return parse(v);
-    } catch (e) {
-      if (e instanceof SparseCnnError) throw new InvalidArgumentError(e.message);
-      throw e;
-    }
-  };
-}
-
-const positiveInt = parsePositiveInt;
-
-const nonNegativeInt = (name: string) =>
-  optionParser((v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new SparseCnnError('INVALID_ARGUMENT', `${name} must be a non-negative integer, got '${v}'`);
-    return n;
-  });
 
 /** --vs: a comma list of peer names, or 'none'. */
 function parsePeers(v: string): PeerName[] {
@@ -57,11 +33,11 @@ export function register(program: Command): void {
     .command('bench')
     .description('inference speed of sparsecnn against onnxruntime-node, onnxruntime-web and tfjs-wasm on the same model and input')
     .argument('<model>', 'an .onnx file or a zoo name')
-    .option('-b, --batch <n>', 'batch size', positiveInt('--batch'), 1)
-    .option('-t, --threads <n>', 'threads every engine may use', positiveInt('--threads'), 1)
+    .option('-b, --batch <n>', 'batch size', parsePositiveInt('--batch'), 1)
+    .option('-t, --threads <n>', 'threads every engine may use', parsePositiveInt('--threads'), 1)
     .option('--vs <list>', `comma-separated peers to compare against (${PEER_NAMES.join(', ')}), or none; default: all installed`)
-    .option('--runs <n>', 'timed runs per engine (median and p90 are reported)', positiveInt('--runs'), 10)
-    .option('--warmup <n>', 'untimed runs per engine before timing (WebAssembly tiers up from its baseline compiler during these)', nonNegativeInt('--warmup'), 10)
+    .option('--runs <n>', 'timed runs per engine (median and p90 are reported)', parsePositiveInt('--runs'), 10)
+    .option('--warmup <n>', 'untimed runs per engine before timing (WebAssembly tiers up from its baseline compiler during these)', parseNonNegativeInt('--warmup'), 10)
     .option('--backend <name>', 'sparsecnn backend to measure', DEFAULT_BACKEND)
     .option('--tuning <file>', 'a tuning cache from `sparsecnn tune` for sparsecnn (chosen kernels are in engines[0].kernels)')
     .option('--layers', "per-layer times of sparsecnn (median over the runs) and its 15 slowest layers")

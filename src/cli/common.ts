@@ -84,6 +84,22 @@ export function parsePositiveInt(name: string): (v: string) => number {
   };
 }
 
+export function parseNonNegativeInt(name: string): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer, got '${v}'`);
+    return n;
+  };
+}
+
+export function parseRatio(name: string): (v: string) => number {
+  return (v: string) => {
+    const r = Number(v);
+    if (!Number.isFinite(r) || r < 0 || r >= 1) throw new InvalidArgumentError(`${name} must be in [0, 1), got '${v}'`);
+    return r;
+  };
+}
+
 export function parseNumberList(name: string, len: number): (v: string) => number[] {
   return (v: string) => {
     const a = v.split(',').map(Number);

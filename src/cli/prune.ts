@@ -5,15 +5,7 @@ import type { Model } from '../graph/ir.js';
 import { loadCifar10 } from '../node/data.js';
 import { BUNDLED_CIFAR10 } from '../node/paths.js';
 import { fail } from '../errors.js';
-import { action, fmtCount, Output, parsePositiveInt, table } from './common.js';
-
-function parseRatio(name: string): (v: string) => number {
-  return (v) => {
-    const r = Number(v);
-    if (!Number.isFinite(r) || r < 0 || r >= 1) fail('INVALID_ARGUMENT', `${name} must be in [0, 1), got '${v}'`);
-    return r;
-  };
-}
+import { action, fmtCount, Output, parsePositiveInt, parseRatio, table } from './common.js';
 
 interface PruneCliOptions {
   method: string;
@@ -45,7 +37,7 @@ export function register(program: Command): void {
     .option('-f, --force', 'overwrite the output file if it exists')
     .option('--tile <n>', 'colnm: output channels per tile (the sparse kernel width)', parsePositiveInt('--tile'))
     .option('--criterion <c>', 'colnm row score: l2 | l1 | magnitude', 'l2')
-    .option('--pw <ratio>', 'DEPrune: l2 filter pruning ratio of the pointwise expansion convs', (v) => parseRatio('--pw')(v))
+    .option('--pw <ratio>', 'DEPrune: l2 filter pruning ratio of the pointwise expansion convs', parseRatio('--pw'))
     .option('--group <n>', 'DEPrune: channels per sub-GEMM (T)', parsePositiveInt('--group'))
     .option('--hw-tile <n>', 'DEPrune-BH: hardware tile the pruned counts are rounded to', parsePositiveInt('--hw-tile'))
     .option('--align <u|o|auto>', 'DEPrune-BH: round counts down (u), up (o), or the closer (auto)', 'auto')
