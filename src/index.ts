@@ -14,7 +14,7 @@ export { floatTensor, intTensor, sizeOf, type DType, type FloatTensor, type IntT
 export { inferShapes, type Inferred } from './graph/infer.js';
 export type { ValueType } from './graph/ops/types.js';
 export { validateGraph, topoSort } from './graph/validate.js';
-export { DEFAULT_PASSES, runPasses, type GraphPass, type PassContext } from './graph/passes/index.js';
+export { SIMPLIFY_PASSES, FUSION_PASSES, runPasses, type GraphPass, type PassContext } from './graph/passes/index.js';
 export { importOnnx, MIN_OPSET, MAX_OPSET, type ImportOptions } from './onnx/import.js';
 export { exportOnnx } from './onnx/export.js';
 export { compile, RefSession, type Session, type Backend, type CompileOptions, type LayerTiming } from './runtime/session.js';

@@ -21,8 +21,6 @@ import type { GraphPass } from './types.js';
 
 export const SIMPLIFY_PASSES: readonly GraphPass[] = [identityElimination, constantFolding, deadCodeElimination];
 export const FUSION_PASSES: readonly GraphPass[] = [...SIMPLIFY_PASSES, convBnFusion, convAddFusion, convActivationFusion];
-/** Kept for callers that predate per-backend pipelines. */
-export const DEFAULT_PASSES = SIMPLIFY_PASSES;
 export const ALL_PASSES: readonly GraphPass[] = FUSION_PASSES;
 
 export function runPasses(graph: Graph, inputShapes: ReadonlyMap<string, readonly number[]>, disabled: readonly string[] = [], pipeline: readonly GraphPass[] = SIMPLIFY_PASSES): Graph {

@@ -272,7 +272,7 @@ export function lower(g: Graph, types: ReadonlyMap<string, ValueType>, store: We
         const alts: KernelAlternative[] = [];
         let density = 1;
         if (pat === 'dcp' || pat === 'dcp-b' || pat === 'dcp-bh') {
-          const packed = pk.packDepthwiseDr(w.data, C, kh, kw);
+          const packed = store.memo(`dwdr:${n.inputs[1]}`, () => pk.packDepthwiseDr(w.data, C, kh, kw));
           density = packed.kept / (C * kh * kw);
           scratchBytes = Math.max(scratchBytes, pk.dwDrScratchBytes(C, r.outW, kh, kw, sh, sw, dh, dw));
           // Whole output rows per thread: the kernel works in row strips, so partial rows waste its layout work.
@@ -304,7 +304,7 @@ export function lower(g: Graph, types: ReadonlyMap<string, ValueType>, store: We
         const alts: KernelAlternative[] = [];
         let density = 1;
         if (colnm) {
-          const packed = pk.packColNmWeights(wg, ocG, cinG, kh, kw, keptRowsFromZeros(wg, ocG, cinG, kh, kw, pk.NR));
+          const packed = store.memo(`colnm:${n.inputs[1]}:${gi}`, () => pk.packColNmWeights(wg, ocG, cinG, kh, kw, keptRowsFromZeros(wg, ocG, cinG, kh, kw, pk.NR)));
           density = packed.Kt / K;
           scratchBytes = Math.max(scratchBytes, pk.convColNmScratchBytes(packed.Kt, K));
           const values = store.get(`colnm:${n.inputs[1]}`, () => packed.values);

@@ -6,6 +6,7 @@ import { alignUp } from '../arena.js';
 
 export class WeightStore {
   private readonly byKey = new Map<string, number>();
+  private readonly derived = new Map<string, unknown>();
   /** Packed blocks; Uint32 blocks hold integer tables (and raw float bits) and are copied byte for byte. */
   readonly blocks: { readonly offset: number; readonly data: Float32Array | Uint32Array }[] = [];
   private end = 0;
@@ -14,6 +15,15 @@ export class WeightStore {
 
   get bytes(): number {
     return this.end;
+  }
+
+  /**
+   * A value derived from constant weights (e.g. a sparse packing and its kept-row count), computed
+   * once per session although every input-shape plan asks for it.
+   */
+  memo<T>(key: string, make: () => T): T {
+    if (!this.derived.has(key)) this.derived.set(key, make());
+    return this.derived.get(key) as T;
   }
 
   /** The offset of the block for `key`, packing it on first use. */
