@@ -12,9 +12,11 @@ export async function workerMain(init: WorkerInit): Promise<void> {
     Atomics.store(ctl, CTL.FAILED, 1);
     throw e;
   }
+  // Read the generation before announcing READY: once READY counts this worker the main thread may
+  // publish a job, which would otherwise be mistaken for the baseline and never run.
+  let gen = Atomics.load(ctl, CTL.GEN);
   Atomics.add(ctl, CTL.READY, 1);
   const tmp: number[] = [];
-  let gen = Atomics.load(ctl, CTL.GEN);
   for (;;) {
     let spins = 0;
     while (Atomics.load(ctl, CTL.GEN) === gen && spins++ < SPIN);
