@@ -1,0 +1,457 @@
+/**
+ * The training executor: runs one SGD step over a TrainProgram with a checkpoint plan, every tensor
+ * in one TrainMemory so the peak it measures is exact.
+ *
+ * Schedule for checkpoints C = {c_1 < … < c_k} ⊆ {1…n−1} (c_0 = 0, c_{k+1} = n), the contract
+ * with the planners in src/plan (docs/checkpointing.md):
+ *   forward  stages 1…c_k keep nothing (x_{i−1} is freed after stage i unless it is a checkpoint);
+ *            stages c_k+1…n save what their backward needs (no recomputation for the last segment);
+ *   loss     dx_n;
+ *   backward the last segment, then each earlier segment (l, r]: recompute stages l+1…r from x_l in
+ *            save mode (the recomputed duplicate of x_r is dropped at once), then back-propagate
+ *            r…l+1. Stage i's backward frees dx_i, its saved data and x_i, and leaves dx_{i−1}.
+ * BatchNormalization running statistics are updated by the first forward of a stage in a step
+ * only, never by a recomputation.
+ */
+import { assert, fail } from '../errors.js';
+import type { Chain } from '../plan/index.js';
+import { TrainMemory } from './memory.js';
+import { bytesOf, type TrainProgram } from './program.js';
+import { programStages, type Stage } from './stages.js';
+
+export interface Buf {
+  readonly ptr: number;
+  readonly len: number;
+}
+
+export interface OptimizerConfig {
+  /** Learning rate of this step (the schedule lives outside the executor). */
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  nesterov: boolean;
+}
+
+export interface StepResult {
+  readonly loss: number;
+  readonly correct: number;
+  /** Highest live bytes during the step (exact: every tensor of the step is in TrainMemory). */
+  readonly peakBytes: number;
+}
+
+export interface LossFn {
+  (logits: Float32Array, labels: Int32Array, n: number, classes: number, dLogits: Float32Array): { loss: number; correct: number };
+}
+
+interface ParamSlot {
+  readonly name: string;
+  readonly w: Buf;
+  readonly grad: Buf;
+  readonly mom: Buf;
+  readonly decay: boolean;
+  /** 1 where the weight may change, 0 where pruning fixed it at zero. */
+  mask: Float32Array | undefined;
+}
+
+interface StageState {
+  /** Values of this stage kept for its backward (save mode), by name. */
+  readonly kept: Map<string, Buf>;
+  /** Per node index: saved extras. */
+  readonly saved: Map<number, Buf[]>;
+}
+
+export interface ExecutorOptions {
+  readonly memory?: TrainMemory;
+  readonly loss: LossFn;
+}
+
+export class TrainExecutor {
+  readonly mem: TrainMemory;
+  readonly stages: readonly Stage[];
+  readonly params: readonly ParamSlot[];
+  private readonly paramByName = new Map<string, ParamSlot>();
+  private readonly fixed = new Map<string, Buf>();
+  private readonly values = new Map<string, Buf>();
+  private readonly xIn: Buf;
+  private readonly labels: Buf;
+  private readonly stageOf = new Map<string, number>();
+  /** For each value, how many backward readers (needs) in its stage. */
+  private readonly needCount = new Map<string, number>();
+  private state: StageState[] = [];
+  private dx: Buf | undefined;
+
+  constructor(readonly program: TrainProgram, private readonly opts: ExecutorOptions) {
+    this.mem = opts.memory ?? new TrainMemory();
+    this.stages = programStages(program);
+    const g = program.graph;
+    const slots: ParamSlot[] = [];
+    for (const p of program.params) {
+      const t = g.initializers.get(p.name)!;
+      assert(t.dtype === 'float32', `parameter ${p.name} is not float32`);
+      const w = this.allocBuf(t.data.length, `param:${p.name}`);
+      this.view(w).set(t.data);
+      const slot: ParamSlot = { name: p.name, w, grad: this.allocBuf(t.data.length, `grad:${p.name}`, true), mom: this.allocBuf(t.data.length, `momentum:${p.name}`, true), decay: p.decay, mask: undefined };
+      slots.push(slot);
+      this.paramByName.set(p.name, slot);
+    }
+    this.params = slots;
+    for (const b of program.buffers) {
+      const t = g.initializers.get(b)!;
+      assert(t.dtype === 'float32', `buffer ${b} is not float32`);
+      const buf = this.allocBuf(t.data.length, `buffer:${b}`);
+      this.view(buf).set(t.data);
+      this.fixed.set(b, buf);
+    }
+    for (const [name, data] of program.constants) {
+      const buf = this.allocBuf(data.length, `const:${name}`);
+      this.view(buf).set(data);
+      this.fixed.set(name, buf);
+    }
+    this.xIn = this.allocBuf(bytesOf(program.shapes.get(program.input)!) / 4, 'input');
+    this.labels = this.allocBuf(program.batch, 'labels');
+    this.stages.forEach((s, i) => {
+      for (let j = s.start; j < s.end; j++) for (const o of program.nodes[j]!.node.outputs) if (o !== '') this.stageOf.set(o, i);
+      this.state.push({ kept: new Map(), saved: new Map() });
+      for (let j = s.start; j < s.end; j++) {
+        const pn = program.nodes[j]!;
+        const names = new Set<string>();
+        pn.node.inputs.forEach((n, k) => { if (pn.needs.inputs[k] && this.isActivation(n)) names.add(n); });
+        pn.node.outputs.forEach((n, k) => { if (pn.needs.outputs[k] && n !== '') names.add(n); });
+        for (const n of names) this.needCount.set(n, (this.needCount.get(n) ?? 0) + 1);
+      }
+    });
+  }
+
+  /** Bytes live between steps: parameters, gradients, optimizer state, buffers, constants, the input batch. */
+  get baseBytes(): number {
+    return this.mem.liveBytes;
+  }
+
+  get inputView(): Float32Array {
+    return this.view(this.xIn);
+  }
+
+  get labelView(): Int32Array {
+    return new Int32Array(this.mem.memory.buffer, this.labels.ptr, this.labels.len);
+  }
+
+  param(name: string): Float32Array {
+    const p = this.paramByName.get(name);
+    if (p === undefined) fail('NOT_FOUND', `no parameter '${name}'`);
+    return this.view(p.w);
+  }
+
+  paramSlot(name: string): ParamSlot | undefined {
+    return this.paramByName.get(name);
+  }
+
+  buffer(name: string): Float32Array | undefined {
+    const b = this.fixed.get(name);
+    return b === undefined ? undefined : this.view(b);
+  }
+
+  setMask(name: string, mask: Float32Array | undefined): void {
+    const p = this.paramByName.get(name);
+    if (p === undefined) fail('NOT_FOUND', `no parameter '${name}'`);
+    assert(mask === undefined || mask.length === p.w.len, `mask of ${name} has the wrong length`);
+    p.mask = mask;
+  }
+
+  view(b: Buf): Float32Array {
+    return this.mem.f32(b.ptr, b.len);
+  }
+
+  private allocBuf(len: number, tag: string, zero = false): Buf {
+    const ptr = zero ? this.mem.allocZeroed(len * 4, tag) : this.mem.alloc(len * 4, tag);
+    return { ptr, len };
+  }
+
+  private freeBuf(b: Buf): void {
+    this.mem.release(b.ptr);
+  }
+
+  private isActivation(name: string): boolean {
+    return name !== '' && this.program.shapes.has(name) && !this.program.constants.has(name);
+  }
+
+  private lookup(name: string): Float32Array | undefined {
+    if (name === '') return undefined;
+    if (name === this.program.input) return this.view(this.xIn);
+    const p = this.paramByName.get(name);
+    if (p !== undefined) return this.view(p.w);
+    const f = this.fixed.get(name);
+    if (f !== undefined) return this.view(f);
+    const v = this.values.get(name);
+    return v === undefined ? undefined : this.view(v);
+  }
+
+  // ---- stages ----
+
+  /**
+   * Runs stage i forward. Save mode keeps what the stage's backward needs (in `state[i]`); no-save
+   * mode frees every value at its last use. The stage input is never freed here.
+   */
+  forwardStage(i: number, save: boolean, updateStats: boolean): void {
+    const s = this.stages[i]!;
+    const st = this.state[i]!;
+    const remaining = new Map<string, number>();
+    for (let j = s.start; j < s.end; j++) {
+      for (const n of new Set(this.program.nodes[j]!.node.inputs)) if (this.isActivation(n) && n !== s.input) remaining.set(n, (remaining.get(n) ?? 0) + 1);
+    }
+    for (let j = s.start; j < s.end; j++) {
+      const pn = this.program.nodes[j]!;
+      const outs: Buf[] = pn.node.outputs.map((o, k) => {
+        const b = this.allocBuf(bytesOf(pn.shapes.outputs[k]!) / 4, `act:${o}`);
+        this.values.set(o, b);
+        return b;
+      });
+      const saved = save ? pn.savedSizes.map((len, k) => this.allocBuf(len, `saved:${pn.node.name}:${k}`)) : [];
+      pn.op.forward({
+        attrs: pn.node.attrs as never,
+        shapes: pn.shapes,
+        inputs: pn.node.inputs.map((n) => this.lookup(n)),
+        outputs: outs.map((b) => this.view(b)),
+        saved: saved.map((b) => this.view(b)),
+        training: true,
+        save,
+        updateStats,
+      });
+      if (save) st.saved.set(j, saved);
+      // Free values at their last forward use unless the backward needs them.
+      for (const n of new Set(pn.node.inputs)) {
+        if (!remaining.has(n)) continue;
+        const left = remaining.get(n)! - 1;
+        remaining.set(n, left);
+        if (left === 0) this.dropForward(n, s, st, save);
+      }
+      // Outputs nobody reads (and that are not the stage output) die at once.
+      for (const o of pn.node.outputs) if (o !== '' && o !== s.output && !remaining.has(o)) this.dropForward(o, s, st, save);
+    }
+  }
+
+  private dropForward(n: string, s: Stage, st: StageState, save: boolean): void {
+    if (n === s.output || n === s.input) return;
+    const b = this.values.get(n);
+    if (b === undefined) return;
+    if (save && (this.needCount.get(n) ?? 0) > 0) {
+      st.kept.set(n, b);
+      return;
+    }
+    this.values.delete(n);
+    this.freeBuf(b);
+  }
+
+  /**
+   * Back-propagates stage i. `this.dx` holds dx_i on entry and dx_{i−1} on exit (undefined for the
+   * first stage, whose input gradient nobody needs). Frees dx_i, the stage's saved data and x_i.
+   */
+  backwardStage(i: number): void {
+    const s = this.stages[i]!;
+    const st = this.state[i]!;
+    const grads = new Map<string, Buf>();
+    if (this.dx !== undefined) grads.set(s.output, this.dx);
+    const wantInputGrad = i > 0;
+    const left = new Map<string, number>();
+    for (let j = s.end - 1; j >= s.start; j--) {
+      const pn = this.program.nodes[j]!;
+      const dOuts = pn.node.outputs.map((o) => grads.get(o));
+      const saved = st.saved.get(j) ?? [];
+      if (dOuts.some((d) => d !== undefined)) {
+        const dIns = pn.node.inputs.map((n) => {
+          const p = this.paramByName.get(n);
+          if (p !== undefined) return this.view(p.grad);
+          if (!this.isActivation(n) || (n === s.input && !wantInputGrad) || n === this.program.input) return undefined;
+          let g = grads.get(n);
+          if (g === undefined) {
+            g = this.allocBuf(bytesOf(this.program.shapes.get(n)!) / 4, `grad:${n}`, true);
+            grads.set(n, g);
+          }
+          return this.view(g);
+        });
+        pn.op.backward({
+          attrs: pn.node.attrs as never,
+          shapes: pn.shapes,
+          inputs: pn.node.inputs.map((n, k) => (pn.needs.inputs[k] ? this.lookup(n) : undefined)),
+          outputs: pn.node.outputs.map((n, k) => (pn.needs.outputs[k] ? this.lookup(n) : undefined)),
+          saved: saved.map((b) => this.view(b)),
+          dOutputs: dOuts.map((d) => (d === undefined ? undefined : this.view(d))),
+          dInputs: dIns,
+        });
+      }
+      for (const b of saved) this.freeBuf(b);
+      st.saved.delete(j);
+      for (const o of pn.node.outputs) {
+        const d = grads.get(o);
+        if (d !== undefined) {
+          this.freeBuf(d);
+          grads.delete(o);
+        }
+      }
+      // Values whose last backward reader this was.
+      const names = new Set<string>();
+      pn.node.inputs.forEach((n, k) => { if (pn.needs.inputs[k] && this.isActivation(n)) names.add(n); });
+      pn.node.outputs.forEach((n, k) => { if (pn.needs.outputs[k] && n !== '') names.add(n); });
+      for (const n of names) {
+        const c = (left.get(n) ?? this.needCount.get(n) ?? 0) - 1;
+        left.set(n, c);
+        if (c === 0 && n !== s.input && n !== s.output) {
+          const b = st.kept.get(n);
+          if (b !== undefined) {
+            st.kept.delete(n);
+            this.values.delete(n);
+            this.freeBuf(b);
+          }
+        }
+      }
+    }
+    for (const [n, b] of st.kept) {
+      this.values.delete(n);
+      this.freeBuf(b);
+    }
+    st.kept.clear();
+    // x_i dies with its stage's backward (x_0, the input batch, lives in the base).
+    const xi = this.values.get(s.output);
+    if (xi !== undefined) {
+      this.values.delete(s.output);
+      this.freeBuf(xi);
+    }
+    this.dx = grads.get(s.input);
+    grads.delete(s.input);
+    assert(grads.size === 0, `stage ${i} left gradients of ${[...grads.keys()].join(', ')}`);
+    if (wantInputGrad && this.dx === undefined) this.dx = this.allocBuf(bytesOf(this.program.shapes.get(s.input)!) / 4, `grad:${s.input}`, true);
+  }
+
+  private freeValue(name: string): void {
+    const b = this.values.get(name);
+    if (b === undefined) return;
+    this.values.delete(name);
+    this.freeBuf(b);
+  }
+
+  private lossStage(): { loss: number; correct: number } {
+    const out = this.program.output;
+    const logits = this.values.get(out)!;
+    this.dx = this.allocBuf(logits.len, `grad:${out}`);
+    return this.opts.loss(this.view(logits), this.labelView, this.program.batch, this.program.classes, this.view(this.dx));
+  }
+
+  /**
+   * One training step with checkpoints C (stage numbers 1…n−1 in chain terms: checkpoint c keeps
+   * the output of stages[c−1]). The input batch and labels must already be in inputView/labelView.
+   * Gradients are left in the gradient buffers; call applyOptimizer() to update.
+   */
+  step(checkpoints: readonly number[]): { loss: number; correct: number; peakBytes: number } {
+    const n = this.stages.length;
+    const C = new Set(checkpoints);
+    for (const c of C) if (!Number.isInteger(c) || c < 1 || c > n - 1) fail('INVALID_ARGUMENT', `checkpoint ${c} is not a stage boundary 1…${n - 1}`);
+    const sorted = [...C].sort((a, b) => a - b);
+    const ck = sorted.length === 0 ? 0 : sorted[sorted.length - 1]!;
+    this.mem.resetPeak();
+    for (const p of this.params) this.view(p.grad).fill(0);
+    // Forward.
+    for (let i = 1; i <= n; i++) {
+      if (i <= ck) {
+        this.forwardStage(i - 1, false, true);
+        if (i - 1 >= 1 && !C.has(i - 1)) this.freeValue(this.stages[i - 2]!.output);
+      } else this.forwardStage(i - 1, true, true);
+    }
+    const res = this.lossStage();
+    // Backward of the last segment.
+    for (let i = n; i > ck; i--) this.backwardStage(i - 1);
+    // Earlier segments, right to left.
+    const bounds = [0, ...sorted];
+    for (let m = bounds.length - 1; m >= 1; m--) {
+      const l = bounds[m - 1]!, r = bounds[m]!;
+      const xr = this.values.get(this.stages[r - 1]!.output)!;
+      for (let i = l + 1; i <= r; i++) {
+        this.forwardStage(i - 1, true, false);
+        if (i === r) {
+          // Drop the recomputed duplicate of the checkpoint; backward reads the checkpoint itself.
+          this.freeValue(this.stages[r - 1]!.output);
+          this.values.set(this.stages[r - 1]!.output, xr);
+        }
+      }
+      for (let i = r; i > l; i--) this.backwardStage(i - 1);
+    }
+    assert(this.dx === undefined, 'the first stage left an input gradient');
+    assert(this.values.size === 0, `values left after the step: ${[...this.values.keys()].join(', ')}`);
+    return { ...res, peakBytes: this.mem.peakLiveBytes };
+  }
+
+  /** SGD with momentum and weight decay; masked weights (pruning) stay exactly zero. */
+  applyOptimizer(cfg: OptimizerConfig): void {
+    for (const p of this.params) {
+      const w = this.view(p.w), g = this.view(p.grad), m = this.view(p.mom);
+      const wd = p.decay ? cfg.weightDecay : 0;
+      const mask = p.mask;
+      for (let k = 0; k < w.length; k++) {
+        if (mask !== undefined && mask[k] === 0) {
+          w[k] = 0;
+          m[k] = 0;
+          continue;
+        }
+        const gk = g[k]! + wd * w[k]!;
+        const mk = cfg.momentum * m[k]! + gk;
+        m[k] = mk;
+        w[k] = w[k]! - cfg.lr * (cfg.nesterov ? gk + cfg.momentum * mk : mk);
+      }
+    }
+  }
+
+  /**
+   * Measures the chain quantities of docs/checkpointing.md by running every stage in isolation on
+   * the current batch (no-save forward, save forward, loss, backward) with the allocator counting:
+   * the planner's "revised objective" is built from what the executor really allocates.
+   * Updates no statistics and no weights.
+   */
+  measureChain(): Chain {
+    const n = this.stages.length;
+    const a = [bytesOfValue(this, this.program.input)];
+    const s = [0], fn = [0], fs = [0], b = [0], t = [0];
+    const base = this.mem.liveBytes;
+    for (const p of this.params) this.view(p.grad).fill(0);
+    for (let i = 1; i <= n; i++) {
+      const out = this.stages[i - 1]!.output;
+      a.push(bytesOfValue(this, out));
+      let start = this.mem.liveBytes;
+      this.mem.resetPeak();
+      const t0 = performance.now();
+      this.forwardStage(i - 1, false, false);
+      t.push(performance.now() - t0);
+      fn.push(this.mem.peakLiveBytes - start);
+      this.freeValue(out);
+      start = this.mem.liveBytes;
+      this.mem.resetPeak();
+      this.forwardStage(i - 1, true, false);
+      fs.push(this.mem.peakLiveBytes - start);
+      s.push(this.mem.liveBytes - start - a[i]!);
+    }
+    let start = this.mem.liveBytes;
+    this.mem.resetPeak();
+    this.lossStage();
+    const loss = this.mem.peakLiveBytes - start;
+    const bw: number[] = new Array(n + 1).fill(0);
+    for (let i = n; i >= 1; i--) {
+      start = this.mem.liveBytes;
+      this.mem.resetPeak();
+      this.backwardStage(i - 1);
+      bw[i] = this.mem.peakLiveBytes - start;
+    }
+    b.push(...bw.slice(1));
+    for (const p of this.params) this.view(p.grad).fill(0);
+    assert(this.mem.liveBytes === base, 'measuring the chain leaked memory');
+    return { n, base, a, s, fn, fs, b, loss, t };
+  }
+
+  /** Copies trained parameters and buffers back into initializers. */
+  exportInitializers(): Map<string, Float32Array> {
+    const out = new Map<string, Float32Array>();
+    for (const p of this.params) out.set(p.name, Float32Array.from(this.view(p.w)));
+    for (const b of this.program.buffers) out.set(b, Float32Array.from(this.view(this.fixed.get(b)!)));
+    return out;
+  }
+}
+
+function bytesOfValue(ex: TrainExecutor, name: string): number {
+  return Math.max(64, Math.ceil(bytesOf(ex.program.shapes.get(name)!) / 64) * 64);
+}
