@@ -39,3 +39,28 @@ export function readImage(path: string): RgbaImage {
   }
   return fail('INVALID_DATA', `'${path}' is not a PNG or JPEG image`);
 }
+
+/**
+ * CIFAR-10 training data: a .bin file, or every data_batch_<k>.bin (k = 1…5) in a directory,
+ * concatenated in batch order (../shared/data/cifar10 has batches 1 and 2: 20,000 images).
+ */
+export function loadCifar10Train(path: string, limit?: number): ImageBatch & { files: string[] } {
+  if (!existsSync(path)) fail('NOT_FOUND', `CIFAR-10 training data '${path}' does not exist`);
+  const files = statSync(path).isDirectory()
+    ? [1, 2, 3, 4, 5].map((k) => join(path, `data_batch_${k}.bin`)).filter((f) => existsSync(f))
+    : [path];
+  if (files.length === 0) fail('NOT_FOUND', `no data_batch_<k>.bin in '${path}' (pass the directory of cifar-10-batches-bin, or a .bin file)`);
+  const parts = files.map((f) => parseCifar10(readBytes(f, 'CIFAR-10 file'), f));
+  const count = Math.min(parts.reduce((s, p) => s + p.count, 0), limit ?? Infinity);
+  const labels = new Uint8Array(count);
+  const pixels = new Uint8Array(count * 3072);
+  let o = 0;
+  for (const p of parts) {
+    const n = Math.min(p.count, count - o);
+    if (n <= 0) break;
+    labels.set(p.labels.subarray(0, n), o);
+    pixels.set(p.pixels.subarray(0, n * 3072), o * 3072);
+    o += n;
+  }
+  return { count, labels, pixels, height: 32, width: 32, files };
+}

@@ -26,3 +26,9 @@ export function findModelFile(file: string): string | undefined {
   }
   return undefined;
 }
+
+/** The CIFAR-10 folder training reads by default: $SPARSECNN_DATA, else ../shared/data/cifar10 beside the checkout. */
+export function defaultCifar10Dir(): string {
+  const env = process.env.SPARSECNN_DATA;
+  return env ? resolve(env) : resolve(PACKAGE_ROOT, '..', 'shared', 'data', 'cifar10');
+}

@@ -30,6 +30,8 @@ export interface OptimizerConfig {
   momentum: number;
   weightDecay: number;
   nesterov: boolean;
+  /** Rescale the gradient to this global L2 norm when it is larger (0: no clipping). */
+  clipNorm: number;
 }
 
 export interface StepResult {
@@ -380,6 +382,16 @@ export class TrainExecutor {
 
   /** SGD with momentum and weight decay; masked weights (pruning) stay exactly zero. */
   applyOptimizer(cfg: OptimizerConfig): void {
+    let scale = 1;
+    if (cfg.clipNorm > 0) {
+      let sq = 0;
+      for (const p of this.params) {
+        const g = this.view(p.grad);
+        for (let k = 0; k < g.length; k++) sq += g[k]! * g[k]!;
+      }
+      const norm = Math.sqrt(sq);
+      if (norm > cfg.clipNorm) scale = cfg.clipNorm / norm;
+    }
     for (const p of this.params) {
       const w = this.view(p.w), g = this.view(p.grad), m = this.view(p.mom);
       const wd = p.decay ? cfg.weightDecay : 0;
@@ -390,7 +402,7 @@ export class TrainExecutor {
           m[k] = 0;
           continue;
         }
-        const gk = g[k]! + wd * w[k]!;
+        const gk = scale * g[k]! + wd * w[k]!;
         const mk = cfg.momentum * m[k]! + gk;
         m[k] = mk;
         w[k] = w[k]! - cfg.lr * (cfg.nesterov ? gk + cfg.momentum * mk : mk);

@@ -23,7 +23,8 @@ export interface ZooEntry {
   readonly labels?: readonly string[];
   /** File name of the pretrained ONNX model whose weights the builder loads, when one exists. */
   readonly pretrained?: string;
-  build(opts: { seed?: number; weights?: WeightSource }): Graph;
+  /** batchNorm: unfolded Conv + BatchNormalization, for training from scratch (CIFAR ResNets). */
+  build(opts: { seed?: number; weights?: WeightSource; batchNorm?: boolean }): Graph;
 }
 
 /** CIFAR ResNets (akamaster): ImageNet statistics, per ../shared/data/README.md. */
@@ -57,6 +58,8 @@ export interface ZooBuildOptions {
   /** Where the pretrained model came from, for metadata and error messages. */
   readonly pretrainedFile?: string;
   readonly seed?: number;
+  /** Random weights with BatchNormalization kept as separate nodes (for training from scratch). */
+  readonly batchNorm?: boolean;
 }
 
 export function buildZooModel(name: string, opts: ZooBuildOptions = {}): Model {
@@ -71,7 +74,7 @@ export function buildZooModel(name: string, opts: ZooBuildOptions = {}): Model {
     source = `pretrained: ${file}`;
   } else {
     const seed = opts.seed ?? 1;
-    graph = e.build({ seed });
+    graph = e.build({ seed, ...(opts.batchNorm === true ? { batchNorm: true } : {}) });
     source = `random weights (seed ${seed})`;
   }
   return {

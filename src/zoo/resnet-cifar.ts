@@ -8,19 +8,26 @@ import { GraphBuilder, type WeightSource } from './builder.js';
 
 const INT64_MAX = Number.POSITIVE_INFINITY; // written as INT64_MAX by GraphBuilder.slice
 
-export function resnetCifar(depth: number, opts: { seed?: number; weights?: WeightSource } = {}): Graph {
+/**
+ * `batchNorm`: Conv (no bias) + BatchNormalization, the form to train from scratch; the default is
+ * the folded form of the pretrained files.
+ */
+export function resnetCifar(depth: number, opts: { seed?: number; weights?: WeightSource; batchNorm?: boolean } = {}): Graph {
   if ((depth - 2) % 6 !== 0) throw new Error(`internal error: ResNet-CIFAR depth must be 6n+2, got ${depth}`);
   const blocks = (depth - 2) / 6;
   const b = new GraphBuilder(`resnet${depth}`, opts.seed ?? depth, opts.weights);
   let x = b.input('input', ['batch', 3, 32, 32]);
-  x = b.relu(b.conv(x, 16, { kernel: 3, bias: true }, 'conv1'), 'relu');
+  const bn = opts.batchNorm === true;
+  const convBn = (v: string, planes: number, stride: number, name: string, gamma = 1): string =>
+    bn ? b.batchNorm(b.conv(v, planes, { kernel: 3, stride }, name), name.replace('conv', 'bn'), gamma) : b.conv(v, planes, { kernel: 3, stride, bias: true }, name);
+  x = b.relu(convBn(x, 16, 1, 'conv1'), 'relu');
   let inPlanes = 16;
   [16, 32, 64].forEach((planes, li) => {
     for (let i = 0; i < blocks; i++) {
       const stride = li > 0 && i === 0 ? 2 : 1;
       const p = `layer${li + 1}.${i}`;
-      let out = b.relu(b.conv(x, planes, { kernel: 3, stride, bias: true }, `${p}.conv1`), `${p}.relu1`);
-      out = b.conv(out, planes, { kernel: 3, bias: true }, `${p}.conv2`);
+      let out = b.relu(convBn(x, planes, stride, `${p}.conv1`), `${p}.relu1`);
+      out = convBn(out, planes, 1, `${p}.conv2`);
       let sc = x;
       if (stride !== 1 || inPlanes !== planes) {
         const [n, c, h, w] = b.shapeOf(x) as [number, number, number, number];

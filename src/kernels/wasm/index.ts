@@ -95,7 +95,7 @@ export type WasmKernels = {
   readonly conv2d_scratch_bytes: (K: number) => number;
   /** n trips of 10 independent f32x4 multiply-adds on registers (80·n FLOP): the engine's SIMD peak, for benchmarks. */
   readonly f32_fma_peak: (n: number) => number;
-} & { readonly [V in Conv2dVariant]: Conv2dFn } & { readonly [G in GemmMicrokernel]: GemmMicrokernelFn } & SparseKernels;
+} & { readonly [V in Conv2dVariant]: Conv2dFn } & { readonly [G in GemmMicrokernel]: GemmMicrokernelFn } & SparseKernels & TrainingKernels;
 
 export interface KernelOptions {
   /** Use the build with f32x4.relaxed_madd (check relaxedSimdSupported() first). */
@@ -225,6 +225,7 @@ export async function instantiateKernelsFromModule(module: WebAssembly.Module, m
     conv2d_scratch_bytes: exported(e, 'conv2d_scratch_bytes'),
     f32_fma_peak: exported(e, 'f32_fma_peak'),
     ...sparseKernels(e),
+    ...trainingKernels(e),
   };
 }
 
@@ -309,4 +310,97 @@ export function dwDrScratchBytes(C: number, OW: number, kh: number, kw: number, 
   const need = (kh - 1) * dh + 1 + (rowsPerStrip - 1) * sh;
   const slots = Math.max(need, Math.min(Math.floor(DWDR_BUF_BYTES / (C * rowF * 4)), need + 6 * sh));
   return ((taps + 3) & ~3) * 4 + C * taps * 8 + DWDR_CB * DWDR_VMAX * 16 + C * slots * rowF * 4;
+}
+
+// ---- Training kernels (gradients, BatchNorm reductions); ABI in README.md, driver in ./train.ts ----
+
+/**
+ * Weight gradient of one conv group: dW (OIHW [OC][Cin][kh][kw]) += X̂ᵀ·dY, db [OC] += Σ dY (db 0: none).
+ * x / dy point at channel 0 of the group in image 0 with pixel strides xc / yc. Work items [i0, i1) of
+ * ceil(OC/8)·kh·kw·ceil(Cin/4) (any split, bit-identical). acc: conv2d_wgrad_acc_bytes (shared by the
+ * threads of a call); scratch: conv2d_wgrad_scratch_bytes per thread (0 when OC % 8 = 0).
+ */
+export type Conv2dWgradFn = (
+  x: number, H: number, W: number, xc: number, dy: number, N: number, OH: number, OW: number, yc: number,
+  kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, pt: number, pl: number, Cin: number, OC: number,
+  dW: number, db: number, acc: number, i0: number, i1: number, scratch: number,
+) => void;
+
+/**
+ * y += X̂·W (conv2d's GEMM without epilogue) on a strided output grid: pixel (n, oy, ox) of N·OH·OW at
+ * y + (n·yn + oy·yr + ox·yp)·4. Pixels [p0, p1) x tiles [t0, t1); scratch: convScratchBytes(K).
+ */
+export type Conv2dAccFn = (
+  x: number, H: number, W: number, xc: number, OH: number, OW: number, kh: number, kw: number,
+  sh: number, sw: number, dh: number, dw: number, pt: number, pl: number, Cin: number,
+  wpk: number, OC: number, y: number, yp: number, yr: number, yn: number, p0: number, p1: number, t0: number, t1: number, scratch: number,
+) => void;
+
+/** OIHW → conv2d tiles, optionally in/out transposed (trans 1) over the taps ky0 + my·kys (my < nky), kx0 + mx·kxs (mx < nkx). */
+export type Conv2dPackWeightsFn = (
+  w: number, OCw: number, Cinw: number, kh: number, kw: number, trans: number,
+  ky0: number, kys: number, nky: number, kx0: number, kxs: number, nkx: number, dst: number,
+) => void;
+
+/** Depthwise weight gradient: items [i0, i1) of ceil(C/16)·kh·kw; acc: dwconv2d_wgrad_acc_bytes. */
+export type DwConv2dWgradFn = (
+  x: number, H: number, W: number, C: number, dy: number, N: number, OH: number, OW: number,
+  kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, pt: number, pl: number,
+  dW: number, db: number, acc: number, i0: number, i1: number,
+) => void;
+
+/** Depthwise data gradient dX += conv_transpose(dY, w) for dX pixels [p0, p1) of N·H·W; wpk: depthwise packing; scratch: kh·kw·8 bytes. */
+export type DwConv2dDgradFn = (
+  dy: number, OH: number, OW: number, C: number, H: number, W: number, kh: number, kw: number,
+  sh: number, sw: number, dh: number, dw: number, pt: number, pl: number, wpk: number, dx: number, p0: number, p1: number, scratch: number,
+) => void;
+
+export type TrainingKernels = {
+  readonly conv2d_wgrad: Conv2dWgradFn;
+  /**
+   * conv2d_wgrad with X̂ gathered into panels (as conv2d) instead of read along output rows: items
+   * (k block of 4 X̂ columns, oc tile), item = kb·ceil(OC/8) + tile, of ceil(kh·kw·Cin/4)·ceil(OC/8).
+   * acc: conv2d_wgrad_gather_acc_bytes; scratch: conv2d_wgrad_gather_scratch_bytes per thread.
+   */
+  readonly conv2d_wgrad_gather: Conv2dWgradFn;
+  readonly conv2d_acc: Conv2dAccFn;
+  readonly conv2d_pack_weights: Conv2dPackWeightsFn;
+  readonly dwconv2d_wgrad: DwConv2dWgradFn;
+  readonly dwconv2d_dgrad: DwConv2dDgradFn;
+  /** [C][1][kh][kw] → [taps][roundUp(C, 4)] (packDepthwiseWeights in wasm). */
+  readonly dwconv2d_pack_weights: (w: number, C: number, taps: number, dst: number) => void;
+  /** dst[0..m) = src[0..n) (src 0: zeros), then zeros. */
+  readonly f32_copy_pad: (src: number, n: number, dst: number, m: number) => void;
+  /** s1[c] = Σ (x − shift[c]), s2[c] = Σ (x − shift[c])² over P rows of C channels, channels [c0, c1) (shift 0: none). */
+  readonly channel_stats: (x: number, P: number, C: number, shift: number, s1: number, s2: number, c0: number, c1: number) => void;
+  /** sdy[c] = Σ dy, sdyx[c] = invstd[c]·Σ dy·(x − mean[c]) (mean 0: zeros, invstd 0: ones), channels [c0, c1). */
+  readonly bn_backward_sums: (dy: number, x: number, P: number, C: number, mean: number, invstd: number, sdy: number, sdyx: number, c0: number, c1: number) => void;
+  /** dx[i] += y[i] > 0 ? dy[i] : 0 over [i0, i1). */
+  readonly relu_backward: (y: number, dy: number, dx: number, i0: number, i1: number) => void;
+  readonly conv2d_wgrad_scratch_bytes: (rows: number, OW: number, OC: number) => number;
+  readonly conv2d_wgrad_acc_bytes: (Cin: number, kh: number, kw: number, OC: number) => number;
+  readonly dwconv2d_wgrad_acc_bytes: (C: number, kh: number, kw: number) => number;
+  readonly conv2d_wgrad_gather_scratch_bytes: (OC: number) => number;
+  readonly conv2d_wgrad_gather_acc_bytes: (Cin: number, kh: number, kw: number, OC: number) => number;
+};
+
+function trainingKernels(e: Record<string, unknown>): TrainingKernels {
+  return {
+    conv2d_wgrad: exported(e, 'conv2d_wgrad'),
+    conv2d_wgrad_gather: exported(e, 'conv2d_wgrad_gather'),
+    conv2d_acc: exported(e, 'conv2d_acc'),
+    conv2d_pack_weights: exported(e, 'conv2d_pack_weights'),
+    dwconv2d_wgrad: exported(e, 'dwconv2d_wgrad'),
+    dwconv2d_dgrad: exported(e, 'dwconv2d_dgrad'),
+    dwconv2d_pack_weights: exported(e, 'dwconv2d_pack_weights'),
+    f32_copy_pad: exported(e, 'f32_copy_pad'),
+    channel_stats: exported(e, 'channel_stats'),
+    bn_backward_sums: exported(e, 'bn_backward_sums'),
+    relu_backward: exported(e, 'relu_backward'),
+    conv2d_wgrad_scratch_bytes: exported(e, 'conv2d_wgrad_scratch_bytes'),
+    conv2d_wgrad_acc_bytes: exported(e, 'conv2d_wgrad_acc_bytes'),
+    dwconv2d_wgrad_acc_bytes: exported(e, 'dwconv2d_wgrad_acc_bytes'),
+    conv2d_wgrad_gather_scratch_bytes: exported(e, 'conv2d_wgrad_gather_scratch_bytes'),
+    conv2d_wgrad_gather_acc_bytes: exported(e, 'conv2d_wgrad_gather_acc_bytes'),
+  };
 }

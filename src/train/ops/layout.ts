@@ -139,23 +139,37 @@ export function forEachMapped(walkShape: readonly number[], otherShape: readonly
   const r = walkShape.length;
   const total = sizeOf(walkShape);
   if (total === 0) return;
+  if (r === 0) {
+    f(0, 0);
+    return;
+  }
   const order = storageOrder(r);
   const shape = pick(walkShape, order);
   const mp = pick(maps, order);
   const os = pick(storageStrides(otherShape), order);
-  const pos = new Array<number>(r).fill(0);
-  for (let w = 0; w < total; w++) {
-    let off = 0;
-    for (let d = 0; d < r; d++) {
+  // The innermost storage axis runs as a plain loop (this walk is the hot path of Slice and Pad).
+  const inner = r - 1;
+  const ni = shape[inner]!, mi = mp[inner]!, si = os[inner]!;
+  const pos = new Array<number>(inner).fill(0);
+  let w = 0;
+  for (let q = total / ni; q > 0; q--) {
+    let base = 0;
+    for (let d = 0; d < inner; d++) {
       const i = mp[d]![pos[d]!]!;
       if (i < 0) {
-        off = -1;
+        base = -1;
         break;
       }
-      off += i * os[d]!;
+      base += i * os[d]!;
     }
-    f(w, off);
-    for (let d = r - 1; d >= 0; d--) {
+    if (base < 0) for (let k = 0; k < ni; k++) f(w++, -1);
+    else {
+      for (let k = 0; k < ni; k++) {
+        const i = mi[k]!;
+        f(w++, i < 0 ? -1 : base + i * si);
+      }
+    }
+    for (let d = inner - 1; d >= 0; d--) {
       if (++pos[d]! < shape[d]!) break;
       pos[d] = 0;
     }

@@ -77,3 +77,36 @@ export function conv2d_colnm_scratch_bytes(Kt: i32, K: i32): i32 {
 export function dwconv2d_dr_scratch_bytes(C: i32, OW: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32): i32 {
   return dwDrScratchBytes(C, OW, kh, kw, sh, sw, dh, dw);
 }
+
+// Training kernels (weight / data gradients, BatchNorm reductions, relu backward): ABI in
+// src/kernels/wasm/README.md ("Training kernels"); driver: src/kernels/wasm/train.ts.
+export { conv2dWgrad as conv2d_wgrad, conv2dWgradGather as conv2d_wgrad_gather, conv2dAcc as conv2d_acc, conv2dPackWeights as conv2d_pack_weights, f32CopyPad as f32_copy_pad } from "./train-conv";
+export { dwconv2dWgrad as dwconv2d_wgrad, dwconv2dDgrad as dwconv2d_dgrad, dwconv2dPackWeights as dwconv2d_pack_weights } from "./train-dw";
+export { channelStats as channel_stats, bnBackwardSums as bn_backward_sums, reluBackward as relu_backward } from "./train-norm";
+import { wgScratchBytes, wgAccBytes, wggScratchBytes, wggAccBytes } from "./train-conv";
+import { dwWgAccBytes } from "./train-dw";
+
+/** Per-thread scratch bytes of one conv2d_wgrad call (N·OH output rows of OW pixels, OC channels of this group). */
+export function conv2d_wgrad_scratch_bytes(rows: i32, OW: i32, OC: i32): i32 {
+  return wgScratchBytes(rows, OW, OC);
+}
+
+/** Bytes of conv2d_wgrad's shared accumulator workspace (all threads of a call share it). */
+export function conv2d_wgrad_acc_bytes(Cin: i32, kh: i32, kw: i32, OC: i32): i32 {
+  return wgAccBytes(Cin, kh, kw, OC);
+}
+
+/** Bytes of dwconv2d_wgrad's shared accumulator workspace. */
+export function dwconv2d_wgrad_acc_bytes(C: i32, kh: i32, kw: i32): i32 {
+  return dwWgAccBytes(C, kh, kw);
+}
+
+/** Per-thread scratch bytes of one conv2d_wgrad_gather call. */
+export function conv2d_wgrad_gather_scratch_bytes(OC: i32): i32 {
+  return wggScratchBytes(OC);
+}
+
+/** Bytes of conv2d_wgrad_gather's shared accumulator workspace. */
+export function conv2d_wgrad_gather_acc_bytes(Cin: i32, kh: i32, kw: i32, OC: i32): i32 {
+  return wggAccBytes(Cin, kh, kw, OC);
+}

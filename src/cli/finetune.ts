@@ -1,0 +1,211 @@
+/**
+ * `sparsecnn finetune` (a model file or zoo model, pruned or not) and `sparsecnn train` (a zoo model
+ * from random weights): the same loop, progress bars, resumable state, test accuracy at the end.
+ */
+import { existsSync, rmSync } from 'node:fs';
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { evaluateAccuracy } from '../analysis/accuracy.js';
+import { fail } from '../errors.js';
+import type { Model } from '../graph/ir.js';
+import { loadCifar10, loadCifar10Train } from '../node/data.js';
+import { readBytes, writeNewFile } from '../node/files.js';
+import { saveModel } from '../node/models.js';
+import { defaultCifar10Dir } from '../node/paths.js';
+import { compile } from '../runtime/session.js';
+import { finetune, type StepInfo } from '../train/finetune.js';
+import { CIFAR_AUGMENTATION, NO_AUGMENTATION } from '../train/data.js';
+import { createTrainer, type TrainBackend } from '../train/trainer.js';
+import { buildZooModel, zooEntry } from '../zoo/index.js';
+import { action, Output, parsePositiveInt } from './common.js';
+import { mib } from './plan.js';
+import { preprocessingFor } from './preprocessing.js';
+
+interface TrainCliOptions {
+  data?: string;
+  epochs: number;
+  batch: number;
+  lr: number;
+  momentum: number;
+  wd: number;
+  warmup: number;
+  seed: number;
+  checkpoint: string;
+  backend: string;
+  threads: number;
+  limit?: number;
+  evalLimit?: number;
+  augment: boolean;
+  bnUnfold: boolean;
+  clip: number;
+  output: string;
+  force?: boolean;
+  resume?: boolean;
+  state?: string;
+  maxSteps?: number;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+function parsePositive(name: string): (v: string) => number {
+  return (v: string) => {
+    const x = Number(v);
+    if (!Number.isFinite(x) || x <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got '${v}'`);
+    return x;
+  };
+}
+
+function parseUnit(name: string): (v: string) => number {
+  return (v: string) => {
+    const x = Number(v);
+    if (!Number.isFinite(x) || x < 0 || x >= 1) throw new InvalidArgumentError(`${name} must be in [0, 1), got '${v}'`);
+    return x;
+  };
+}
+
+function parseNonNegative(name: string): (v: string) => number {
+  return (v: string) => {
+    const x = Number(v);
+    if (!Number.isFinite(x) || x < 0) throw new InvalidArgumentError(`${name} must be a non-negative number, got '${v}'`);
+    return x;
+  };
+}
+
+function trainOptions(cmd: Command, defaults: { lr: number; epochs: number }): Command {
+  return cmd
+    .option('-d, --data <dir>', 'CIFAR-10 folder with data_batch_<k>.bin (training) and test_batch.bin (evaluation) (default: ../shared/data/cifar10 or $SPARSECNN_DATA)')
+    .option('-e, --epochs <n>', 'epochs over the training images', parsePositiveInt('--epochs'), defaults.epochs)
+    .option('-b, --batch <n>', 'batch size', parsePositiveInt('--batch'), 64)
+    .option('--lr <x>', 'peak learning rate (cosine decay to 0)', parsePositive('--lr'), defaults.lr)
+    .option('--momentum <x>', 'SGD momentum', parseUnit('--momentum'), 0.9)
+    .option('--wd <x>', 'weight decay (weights only, not biases)', parseNonNegative('--wd'), 5e-4)
+    .option('--warmup <steps>', 'linear warm-up steps', parseNonNegative('--warmup'), 0)
+    .option('--seed <n>', 'seed of the shuffling and augmentation', parsePositiveInt('--seed'), 1)
+    .option('-c, --checkpoint <planner>', 'activation checkpointing: store-all, sqrt, uniform:K, dp, linear', 'store-all')
+    .option('--backend <name>', 'training kernels: wasm | ref', 'wasm')
+    .option('-t, --threads <n>', 'threads for the wasm kernels', parsePositiveInt('--threads'), 1)
+    .option('-n, --limit <n>', 'train on the first n training images only', parsePositiveInt('--limit'))
+    .option('--eval-limit <n>', 'evaluate on the first n test images only', parsePositiveInt('--eval-limit'))
+    .option('--no-augment', 'no random crop / flip')
+    .option('--no-bn-unfold', 'train a BN-folded model as it is (otherwise a calibrated BatchNorm is put after each conv and folded back at the end)')
+    .option('--clip <norm>', 'clip the gradient\'s global L2 norm (0: off)', parseNonNegative('--clip'), 5)
+    .requiredOption('-o, --output <file.onnx>', 'where to write the trained model')
+    .option('--force', 'overwrite the output file (and restart over an existing state file)')
+    .option('--resume', 'continue from the state file of an interrupted run (same options)')
+    .option('--state <file>', 'the state file (default: <output>.state)')
+    .option('--max-steps <n>', 'stop after n steps, keeping the state for --resume (time-boxed runs)', parsePositiveInt('--max-steps'))
+    .option('--json', 'print a JSON summary on stdout')
+    .option('-q, --quiet', 'no progress bars or notes');
+}
+
+async function runTraining(model: Model, opts: TrainCliOptions, out: Output, verb: string): Promise<void> {
+  if (opts.backend !== 'wasm' && opts.backend !== 'ref') fail('INVALID_ARGUMENT', `unknown training backend '${opts.backend}' (wasm, ref)`);
+  const statePath = opts.state ?? `${opts.output}.state`;
+  if (existsSync(opts.output) && opts.force !== true) fail('EXISTS', `'${opts.output}' already exists; pass --force to overwrite it`);
+  if (existsSync(statePath) && opts.resume !== true && opts.force !== true) {
+    fail('EXISTS', `a state file '${statePath}' from an earlier run exists; pass --resume to continue it or --force to start over`);
+  }
+  if (opts.resume === true && !existsSync(statePath)) fail('NOT_FOUND', `--resume: no state file '${statePath}'`);
+  const dir = opts.data ?? defaultCifar10Dir();
+  const train = loadCifar10Train(dir, opts.limit);
+  const pre = preprocessingFor(model, {}, out);
+  const trainer = await createTrainer(model, {
+    batch: opts.batch, backend: opts.backend as TrainBackend, threads: opts.threads, checkpoint: opts.checkpoint,
+    momentum: opts.momentum, weightDecay: opts.wd, augmentation: opts.augment ? CIFAR_AUGMENTATION : NO_AUGMENTATION, clipNorm: opts.clip,
+    ...(opts.bnUnfold ? { calibration: { data: train, pre } } : {}),
+  });
+  try {
+    if (trainer.unfoldedBatchNorms > 0) out.note(`BatchNorm unfolded after ${trainer.unfoldedBatchNorms} convs for training (folded back in the output)`);
+    if (trainer.maskedParams.length > 0) out.note(`${trainer.maskedParams.length} pruned layers: their zeros stay zero`);
+    out.note(`${verb} ${model.metadata.name} on ${train.count} images of ${train.files.join(', ')}: ${opts.epochs} epochs, batch ${opts.batch}, lr ${opts.lr}, ${opts.backend} x${opts.threads}`);
+    const config = { epochs: opts.epochs, lr: opts.lr, warmupSteps: opts.warmup, seed: opts.seed };
+    const resume = opts.resume === true ? readBytes(statePath, 'state file') : undefined;
+    let bar: ReturnType<Output['progress']> | undefined;
+    let barEpoch = -1;
+    const epochs: StepInfo[] = [];
+    const show = (s: StepInfo): string => `| loss ${s.meanLoss.toFixed(3)} | train acc ${(s.trainAccuracy * 100).toFixed(1)}% | ${s.imagesPerSec.toFixed(0)} img/s | peak ${mib(s.peakBytes)}`;
+    const result = await finetune(trainer, train, pre, config, {
+      onStep: (s) => {
+        if (s.epoch !== barEpoch) {
+          bar?.stop();
+          bar = out.progress(`epoch ${s.epoch}/${opts.epochs}`, s.stepsPerEpoch);
+          barEpoch = s.epoch;
+        }
+        bar!.update(s.step, show(s));
+      },
+      onEpochEnd: (s) => {
+        bar?.stop();
+        bar = undefined;
+        barEpoch = -1;
+        epochs.push(s);
+        if (!process.stderr.isTTY) out.note(`epoch ${s.epoch}/${opts.epochs} ${show(s)}`);
+      },
+      saveState: (bytes) => writeNewFile(statePath, bytes, true),
+      saveEvery: 50,
+      ...(opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {}),
+    }, resume);
+    bar?.stop();
+    const plan = trainer.plan();
+    if (!result.completed) {
+      out.result({ model: model.metadata.name, completed: false, step: result.globalStep, totalSteps: result.totalSteps, state: statePath });
+      out.line(`stopped after step ${result.globalStep}/${result.totalSteps}; continue with --resume (state: ${statePath})`);
+      return;
+    }
+    const tuned = trainer.trainedModel();
+    saveModel({ ...tuned, metadata: { ...tuned.metadata, source: `${verb}: ${model.metadata.source ?? model.metadata.name}, ${opts.epochs} epochs` } }, opts.output, opts.force === true);
+    rmSync(statePath, { force: true });
+    // Test accuracy through the inference engine: the model as a user will run it (sparse kernels included).
+    const test = loadCifar10(dir, opts.evalLimit);
+    const session = await compile(tuned, { backend: 'wasm', threads: opts.threads });
+    const ebar = out.progress('test', test.count);
+    const acc = await evaluateAccuracy(session, test, pre, { batchSize: 100, onProgress: (d) => ebar.update(d) });
+    ebar.stop();
+    session.dispose();
+    out.result({
+      model: model.metadata.name, output: opts.output, completed: true, epochs: opts.epochs, steps: result.globalStep, seconds: result.seconds,
+      checkpoint: { planner: plan.planner, checkpoints: plan.checkpoints, predictedPeakBytes: plan.predictedPeakBytes },
+      testTop1: acc.top1, testImages: acc.images,
+      history: epochs.map((e) => ({ epoch: e.epoch, loss: e.meanLoss, trainAccuracy: e.trainAccuracy, imagesPerSec: e.imagesPerSec })),
+    });
+    out.line(`wrote ${opts.output}: test top-1 ${(acc.top1 * 100).toFixed(2)}% (${acc.correct}/${acc.images}, ${test.file}); ${result.globalStep} steps in ${result.seconds.toFixed(0)} s; checkpoints ${plan.planner}, predicted peak ${mib(plan.predictedPeakBytes)}`);
+  } finally {
+    trainer.dispose();
+  }
+}
+
+export function register(program: Command): void {
+  trainOptions(program
+    .command('finetune')
+    .description('fine-tune a model on CIFAR-10 (pruned weights stay zero), with checkpointed training')
+    .argument('<model>', 'an .onnx file or a zoo name'), { lr: 0.01, epochs: 1 })
+    .addHelpText('after', `
+Layers listed in the model's pruning record (written by \`sparsecnn prune\`) keep their zeros, so
+the fine-tuned model still runs on the sparse kernels. The state is saved every 50 steps and at
+each epoch end; after an interruption, the same command with --resume continues and ends with the
+same weights as an uninterrupted run.
+
+Examples:
+  $ sparsecnn prune resnet20 --pattern colnm:2:4 -o r20-24.onnx
+  $ sparsecnn finetune r20-24.onnx --epochs 2 -o r20-24-ft.onnx
+  $ sparsecnn finetune resnet56 --epochs 1 --checkpoint linear --threads 2 -o r56-ft.onnx
+  $ sparsecnn finetune r20-24.onnx --epochs 2 -o r20-24-ft.onnx --resume`)
+    .action(action(async (spec: string, opts: TrainCliOptions) => {
+      const out = new Output(opts);
+      await runTraining(out.loadModel(spec), opts, out, 'finetune');
+    }));
+
+  trainOptions(program
+    .command('train')
+    .description('train a zoo model from random weights on CIFAR-10, with checkpointed training')
+    .argument('<zoo-model>', 'a CIFAR-10 zoo model: resnet20, resnet56, mobilenetv2-cifar'), { lr: 0.05, epochs: 10 })
+    .addHelpText('after', `
+Examples:
+  $ sparsecnn train resnet20 --epochs 30 --threads 2 -o r20-scratch.onnx
+  $ sparsecnn train mobilenetv2-cifar --epochs 5 --checkpoint linear -o mbv2.onnx`)
+    .action(action(async (name: string, opts: TrainCliOptions) => {
+      const out = new Output(opts);
+      const e = zooEntry(name);
+      if (e.dataset !== 'cifar10') fail('UNSUPPORTED', `train needs a CIFAR-10 zoo model (resnet20, resnet56, mobilenetv2-cifar); ${name} is an ImageNet-shaped model`);
+      await runTraining(buildZooModel(name, { seed: opts.seed, batchNorm: true }), opts, out, 'train');
+    }));
+}

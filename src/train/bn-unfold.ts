@@ -1,0 +1,131 @@
+/**
+ * BatchNorm unfolding for fine-tuning folded models.
+ *
+ * Exported CNNs usually have BatchNorm folded into the convolutions (the shared ResNets and
+ * MobileNetV2 do). Such a network is badly conditioned for SGD: nothing re-normalises a layer whose
+ * input statistics moved, so a pruned model (whose activations moved a lot) or even a modest
+ * learning rate diverges. Before fine-tuning we therefore put a BatchNormalization after every
+ * Conv that lacks one, calibrated so the network computes exactly the same function:
+ *     gamma = beta-free std σ_c,  beta = mean μ_c,  running mean = μ_c,  running var = σ_c² − eps
+ * with μ_c, σ_c the per-channel statistics of that conv's output on calibration images. In
+ * inference mode BN(y) = σ (y − μ)/σ + μ = y; in training mode it normalises with batch statistics
+ * and restores the calibrated scale, as the BN the model was trained with did. After training,
+ * foldBatchNorm() folds every BN back into its Conv (conv-bn-fusion): the exported model has the
+ * original structure, node names (so the pruning record still applies) and zeros (folding scales
+ * whole output channels).
+ */
+import type { ImageBatch } from '../data/cifar10.js';
+import { batchTensor } from '../data/preprocess.js';
+import { inferShapes } from '../graph/infer.js';
+import type { Graph, Model, Node, Preprocessing, ValueInfo } from '../graph/ir.js';
+import { convBnFusion, deadCodeElimination, runPasses } from '../graph/passes/index.js';
+import { floatTensor, type Tensor } from '../graph/tensor.js';
+import { compile } from '../runtime/session.js';
+
+const EPS = 1e-5;
+const NO_FUSION = ['conv-bn-fusion', 'conv-add-fusion', 'conv-activation-fusion'];
+
+function inputOf(g: Graph): ValueInfo {
+  return g.inputs.find((vi) => !g.initializers.has(vi.name))!;
+}
+
+/** Convs whose output no BatchNormalization reads. */
+function unnormalisedConvs(g: Graph): Node[] {
+  const bnInputs = new Set(g.nodes.filter((n) => n.op === 'BatchNormalization').map((n) => n.inputs[0]!));
+  return g.nodes.filter((n) => n.op === 'Conv' && !bnInputs.has(n.outputs[0]!));
+}
+
+/** True when the model has convolutions with no BatchNormalization after them (a folded model). */
+export function needsUnfolding(model: Model): boolean {
+  return unnormalisedConvs(model.graph).length > 0;
+}
+
+/**
+ * Adds a calibrated BatchNormalization after every Conv without one (statistics from the first
+ * `images` images of `data`, through the wasm engine). Returns the model unchanged when none lacks one.
+ */
+export async function unfoldBatchNorm(model: Model, data: ImageBatch, pre: Preprocessing, images = 512): Promise<{ model: Model; added: number }> {
+  const g = model.graph;
+  const convs = unnormalisedConvs(g);
+  if (convs.length === 0) return { model, added: 0 };
+  const input = inputOf(g);
+  const chw = input.shape.slice(1) as number[];
+  const types = inferShapes(g, new Map([[input.name, [1, ...chw]]])).types;
+  const outs = convs.map((c) => c.outputs[0]!);
+  const statsGraph: Graph = {
+    ...g,
+    outputs: [...g.outputs, ...outs.filter((o) => !g.outputs.some((v) => v.name === o)).map((o) => ({ name: o, dtype: 'float32' as const, shape: ['batch', ...types.get(o)!.shape.slice(1)] }))],
+  };
+  const session = await compile({ ...model, graph: statsGraph }, { backend: 'wasm', threads: 1, disablePasses: NO_FUSION });
+  const sums = outs.map((o) => ({ s1: new Float64Array(types.get(o)!.shape[1]!), s2: new Float64Array(types.get(o)!.shape[1]!), n: 0 }));
+  const count = Math.min(images, data.count);
+  try {
+    for (let start = 0; start < count; start += 64) {
+      const n = Math.min(64, count - start);
+      const res = await session.run({ [input.name]: batchTensor(data, start, n, pre) });
+      outs.forEach((o, k) => {
+        const t = res[o]!;
+        const [, C, H, W] = t.shape as [number, number, number, number];
+        const acc = sums[k]!;
+        const plane = H * W;
+        for (let img = 0; img < n; img++) {
+          for (let c = 0; c < C; c++) {
+            let a = 0, b = 0;
+            const base = (img * C + c) * plane;
+            for (let p = 0; p < plane; p++) {
+              const v = t.data[base + p]!;
+              a += v;
+              b += v * v;
+            }
+            acc.s1[c]! += a;
+            acc.s2[c]! += b;
+          }
+        }
+        acc.n += n * plane;
+      });
+    }
+  } finally {
+    session.dispose();
+  }
+  const inits = new Map<string, Tensor>(g.initializers);
+  const bnAfter = new Map<Node, Node>();
+  const renamed = new Map<Node, Node>();
+  convs.forEach((conv, k) => {
+    const { s1, s2, n } = sums[k]!;
+    const C = s1.length;
+    const mean = new Float32Array(C), std = new Float32Array(C), rvar = new Float32Array(C);
+    for (let c = 0; c < C; c++) {
+      const mu = s1[c]! / n;
+      const v = Math.max(s2[c]! / n - mu * mu, 0);
+      // A dead channel (constant output) keeps σ ≥ 1e-2 so the BN stays invertible and trainable.
+      const sd = Math.max(Math.sqrt(v + EPS), 1e-2);
+      mean[c] = mu;
+      std[c] = sd;
+      rvar[c] = sd * sd - EPS;
+    }
+    const y = conv.outputs[0]!;
+    const pre = `${y}.unfolded`;
+    const p = `${conv.name}.bn_unfolded`;
+    inits.set(`${p}.weight`, floatTensor([C], std));
+    inits.set(`${p}.bias`, floatTensor([C], Float32Array.from(mean)));
+    inits.set(`${p}.running_mean`, floatTensor([C], Float32Array.from(mean)));
+    inits.set(`${p}.running_var`, floatTensor([C], rvar));
+    renamed.set(conv, { ...conv, outputs: [pre] } as Node);
+    bnAfter.set(conv, { name: p, op: 'BatchNormalization', inputs: [pre, `${p}.weight`, `${p}.bias`, `${p}.running_mean`, `${p}.running_var`], outputs: [y], attrs: { epsilon: EPS, momentum: 0.9 } });
+  });
+  const nodes: Node[] = [];
+  for (const node of g.nodes) {
+    nodes.push(renamed.get(node) ?? node);
+    const bn = bnAfter.get(node);
+    if (bn !== undefined) nodes.push(bn);
+  }
+  return { model: { ...model, graph: { ...g, nodes, initializers: inits } }, added: convs.length };
+}
+
+/** Folds every BatchNormalization that directly follows a Conv back into it (inference form). */
+export function foldBatchNorm(model: Model): Model {
+  const g = model.graph;
+  const input = inputOf(g);
+  const shapes = new Map([[input.name, [1, ...(input.shape.slice(1) as number[])]]]);
+  return { ...model, graph: runPasses(g, shapes, [], [convBnFusion, deadCodeElimination]) };
+}

@@ -1,0 +1,185 @@
+/**
+ * The epoch loop shared by `sparsecnn finetune` and `sparsecnn train`: shuffled, augmented batches,
+ * cosine learning rate, progress callbacks, and a resumable state.
+ *
+ * Determinism: the epoch order is a function of (seed, epoch) and a batch's augmentation of
+ * (seed, epoch, batch index), the kernels give the same bits on every run and thread count, so
+ * stopping after any step and resuming from the state gives exactly the weights of an uninterrupted run.
+ */
+import type { ImageBatch } from '../data/cifar10.js';
+import { fail } from '../errors.js';
+import type { Preprocessing } from '../graph/ir.js';
+import { Rng } from '../zoo/rng.js';
+import { cosineLr, epochOrder, mixSeed } from './data.js';
+import type { Trainer } from './trainer.js';
+
+export interface FinetuneConfig {
+  readonly epochs: number;
+  /** Peak learning rate (cosine decay to 0 over all steps). */
+  readonly lr: number;
+  readonly warmupSteps: number;
+  readonly seed: number;
+}
+
+export interface StepInfo {
+  readonly epoch: number;
+  /** 1-based step within the epoch. */
+  readonly step: number;
+  readonly stepsPerEpoch: number;
+  readonly globalStep: number;
+  readonly totalSteps: number;
+  readonly lr: number;
+  readonly loss: number;
+  /** Running training accuracy of this epoch so far. */
+  readonly trainAccuracy: number;
+  /** Running mean loss of this epoch so far. */
+  readonly meanLoss: number;
+  readonly imagesPerSec: number;
+  readonly peakBytes: number;
+}
+
+export interface FinetuneHooks {
+  onStep?(info: StepInfo): void;
+  onEpochEnd?(info: StepInfo): void | Promise<void>;
+  /** Called with the serialized state after every `saveEvery` steps and at every epoch end. */
+  saveState?(state: Uint8Array): void;
+  readonly saveEvery?: number;
+  /** Stop after this many steps of this call (the state is saved first): a time-boxed run. */
+  readonly maxSteps?: number;
+}
+
+export interface FinetuneResult {
+  readonly completed: boolean;
+  readonly globalStep: number;
+  readonly totalSteps: number;
+  readonly seconds: number;
+  readonly lastEpoch: StepInfo | undefined;
+}
+
+interface StateHeader {
+  readonly format: 'sparsecnn-train-state';
+  readonly version: 1;
+  readonly model: string;
+  readonly batch: number;
+  readonly config: FinetuneConfig;
+  readonly trainImages: number;
+  readonly globalStep: number;
+  /** Running sums of the epoch in progress, so progress after a resume reads as without it. */
+  readonly epochLoss: number;
+  readonly epochCorrect: number;
+  readonly arrays: readonly { readonly name: string; readonly length: number }[];
+}
+
+export function serializeState(h: Omit<StateHeader, 'format' | 'version' | 'arrays'>, arrays: ReadonlyMap<string, Float32Array>): Uint8Array {
+  const header: StateHeader = { format: 'sparsecnn-train-state', version: 1, ...h, arrays: [...arrays].map(([name, a]) => ({ name, length: a.length })) };
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const headLen = 8 + Math.ceil(json.length / 4) * 4;
+  let total = headLen;
+  for (const a of arrays.values()) total += a.length * 4;
+  const out = new Uint8Array(total);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, 0x53435354, true); // 'TSCS'
+  dv.setUint32(4, json.length, true);
+  out.set(json, 8);
+  let o = headLen;
+  for (const a of arrays.values()) {
+    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), o);
+    o += a.byteLength;
+  }
+  return out;
+}
+
+export function parseState(bytes: Uint8Array, source: string): { header: StateHeader; arrays: Map<string, Float32Array> } {
+  const bad = (why: string): never => fail('INVALID_DATA', `${source} is not a usable training state: ${why}`);
+  if (bytes.length < 8) bad('too short');
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (dv.getUint32(0, true) !== 0x53435354) bad('wrong magic number');
+  const len = dv.getUint32(4, true);
+  if (8 + len > bytes.length) bad('truncated header');
+  let header: StateHeader;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + len))) as StateHeader;
+  } catch {
+    return bad('corrupt header');
+  }
+  if (header.format !== 'sparsecnn-train-state' || header.version !== 1) bad(`unknown format ${String(header.format)} v${String(header.version)}`);
+  let o = 8 + Math.ceil(len / 4) * 4;
+  const arrays = new Map<string, Float32Array>();
+  for (const { name, length } of header.arrays) {
+    if (o + length * 4 > bytes.length) bad(`truncated at '${name}'`);
+    arrays.set(name, new Float32Array(bytes.slice(o, o + length * 4).buffer));
+    o += length * 4;
+  }
+  return { header, arrays };
+}
+
+/**
+ * Trains `trainer` on `data` for config.epochs epochs (from `resume`'s step when given). Batches
+ * drop the incomplete tail of each epoch (shapes are static).
+ */
+export async function finetune(trainer: Trainer, data: ImageBatch, pre: Preprocessing, config: FinetuneConfig, hooks: FinetuneHooks = {}, resume?: Uint8Array): Promise<FinetuneResult> {
+  const batch = trainer.program.batch;
+  if (!Number.isInteger(config.epochs) || config.epochs < 1) fail('INVALID_ARGUMENT', `epochs must be a positive integer, got ${config.epochs}`);
+  if (!(config.lr > 0)) fail('INVALID_ARGUMENT', `the learning rate must be positive, got ${config.lr}`);
+  const stepsPerEpoch = Math.floor(data.count / batch);
+  if (stepsPerEpoch < 1) fail('INVALID_ARGUMENT', `${data.count} training images do not fill one batch of ${batch}`);
+  const totalSteps = stepsPerEpoch * config.epochs;
+  let globalStep = 0;
+  let epochLoss = 0, epochCorrect = 0;
+  if (resume !== undefined) {
+    const { header, arrays } = parseState(resume, 'the state file');
+    const same = header.model === trainer.model.metadata.name && header.batch === batch && header.trainImages === data.count &&
+      header.config.epochs === config.epochs && header.config.lr === config.lr && header.config.seed === config.seed && header.config.warmupSteps === config.warmupSteps;
+    if (!same) fail('INVALID_ARGUMENT', `the state file was written by a different run (model ${header.model}, batch ${header.batch}, ${header.trainImages} images, epochs ${header.config.epochs}, lr ${header.config.lr}, seed ${header.config.seed}); resume with the same settings`);
+    trainer.loadStateArrays(arrays);
+    globalStep = header.globalStep;
+    epochLoss = header.epochLoss;
+    epochCorrect = header.epochCorrect;
+  }
+  const save = (): void => {
+    hooks.saveState?.(serializeState({ model: trainer.model.metadata.name, batch, config, trainImages: data.count, globalStep, epochLoss, epochCorrect }, trainer.stateArrays()));
+  };
+  const t0 = performance.now();
+  let stepsThisCall = 0;
+  let last: StepInfo | undefined;
+  let order: Uint32Array | undefined;
+  let orderEpoch = -1;
+  const idx = new Uint32Array(batch);
+  const tRate = { t: performance.now(), images: 0 };
+  while (globalStep < totalSteps) {
+    const epoch = Math.floor(globalStep / stepsPerEpoch);
+    const b = globalStep % stepsPerEpoch;
+    if (orderEpoch !== epoch) {
+      order = epochOrder(data.count, config.seed, epoch);
+      orderEpoch = epoch;
+    }
+    for (let k = 0; k < batch; k++) idx[k] = order![b * batch + k]!;
+    trainer.loadBatch(data, idx, pre, new Rng(mixSeed(config.seed, epoch, b)));
+    const lr = cosineLr(config.lr, globalStep, totalSteps, config.warmupSteps);
+    const r = trainer.step(lr);
+    if (!Number.isFinite(r.loss)) fail('INVALID_ARGUMENT', `training diverged at step ${globalStep + 1} (loss ${r.loss}); lower the learning rate`);
+    globalStep++;
+    stepsThisCall++;
+    epochLoss += r.loss;
+    epochCorrect += r.correct;
+    tRate.images += batch;
+    const done = b + 1;
+    const elapsed = (performance.now() - tRate.t) / 1000;
+    last = {
+      epoch: epoch + 1, step: done, stepsPerEpoch, globalStep, totalSteps, lr, loss: r.loss,
+      trainAccuracy: epochCorrect / (done * batch), meanLoss: epochLoss / done,
+      imagesPerSec: elapsed > 0 ? tRate.images / elapsed : 0, peakBytes: r.peakBytes,
+    };
+    hooks.onStep?.(last);
+    const epochEnd = done === stepsPerEpoch;
+    if (epochEnd) {
+      epochLoss = 0;
+      epochCorrect = 0;
+    }
+    const stopping = hooks.maxSteps !== undefined && stepsThisCall >= hooks.maxSteps && globalStep < totalSteps;
+    if (epochEnd || stopping || (hooks.saveEvery !== undefined && globalStep % hooks.saveEvery === 0)) save();
+    if (epochEnd) await hooks.onEpochEnd?.(last);
+    if (stopping) return { completed: false, globalStep, totalSteps, seconds: (performance.now() - t0) / 1000, lastEpoch: last };
+  }
+  return { completed: true, globalStep, totalSteps, seconds: (performance.now() - t0) / 1000, lastEpoch: last };
+}

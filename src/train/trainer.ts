@@ -1,0 +1,223 @@
+/**
+ * The training API: a Trainer owns a compiled training program, its executor and a checkpoint plan.
+ *
+ *   const t = await createTrainer(model, { batch: 64, checkpoint: 'linear' });
+ *   t.loadBatch(images, indices, rng);            // or write t.inputView / t.labelView yourself
+ *   const r = t.step(0.01);                       // forward, backward, SGD update
+ *   const tuned = t.model();                      // a Model with the trained weights
+ *
+ * Pruned weights (layers listed in the model's sparsecnn.pruning metadata, or every exact zero with
+ * `freezeZeros`) are masked: they stay exactly zero, so the model keeps its pattern and still runs
+ * on the sparse kernels.
+ */
+import type { ImageBatch } from '../data/cifar10.js';
+import { fail } from '../errors.js';
+import type { Model, Preprocessing } from '../graph/ir.js';
+import { floatTensor, type Tensor } from '../graph/tensor.js';
+import { type Chain, parsePlanner, simulate } from '../plan/index.js';
+import { readPruningMetadata } from '../prune/metadata.js';
+import type { Rng } from '../zoo/rng.js';
+import { CIFAR_AUGMENTATION, fillBatch, type Augmentation } from './data.js';
+import { TrainExecutor, type OptimizerConfig } from './executor.js';
+import { REF_TRAIN_OPS } from './ops/index.js';
+import { softmaxCrossEntropy } from './ops/loss.js';
+import type { TrainOps } from './ops/types.js';
+import { buildProgram, type TrainProgram } from './program.js';
+import { TrainMemory } from './memory.js';
+import { foldBatchNorm, needsUnfolding, unfoldBatchNorm } from './bn-unfold.js';
+import { wasmTrainOps, type WasmTrainContext } from './wasm-ops.js';
+
+export type TrainBackend = 'ref' | 'wasm';
+
+export interface TrainerOptions {
+  readonly batch: number;
+  /** 'wasm' (default): SIMD kernels for conv; 'ref': the plain TypeScript oracle. */
+  readonly backend?: TrainBackend;
+  readonly threads?: number;
+  /** Planner spec ('store-all', 'sqrt', 'uniform:4', 'dp', 'linear', …) or explicit checkpoints. Default 'store-all'. */
+  readonly checkpoint?: string | readonly number[];
+  readonly momentum?: number;
+  readonly weightDecay?: number;
+  readonly nesterov?: boolean;
+  /** Clip the gradient's global L2 norm (default 5; 0 disables): pruned models start far from a minimum. */
+  readonly clipNorm?: number;
+  /** Keep every weight that is exactly zero at zero (default: only layers the pruning metadata lists). */
+  readonly freezeZeros?: boolean;
+  readonly augmentation?: Augmentation;
+  /**
+   * Images to calibrate BatchNorm unfolding on (bn-unfold.ts): a model with BatchNorm folded into
+   * its convs gets a calibrated BN after each, trained, and folded back by trainedModel(). Without
+   * it a folded model trains as it is, which needs a small learning rate.
+   */
+  readonly calibration?: { readonly data: ImageBatch; readonly pre: Preprocessing; readonly images?: number };
+}
+
+export interface PlanInfo {
+  readonly planner: string;
+  readonly checkpoints: readonly number[];
+  readonly predictedPeakBytes: number;
+}
+
+export interface TrainStepResult {
+  readonly loss: number;
+  readonly correct: number;
+  readonly peakBytes: number;
+  readonly ms: number;
+}
+
+export class Trainer {
+  private planInfo: PlanInfo | undefined;
+  private chainCache: Chain | undefined;
+  private readonly opt: Omit<OptimizerConfig, 'lr'>;
+  readonly augmentation: Augmentation;
+
+  private constructor(
+    readonly model: Model,
+    readonly program: TrainProgram,
+    readonly executor: TrainExecutor,
+    private readonly planSpec: string | readonly number[],
+    opts: TrainerOptions,
+    private readonly wasm: WasmTrainContext | undefined,
+    /** BatchNorm nodes added by unfolding (folded back on export). */
+    readonly unfoldedBatchNorms: number,
+  ) {
+    this.opt = { momentum: opts.momentum ?? 0.9, weightDecay: opts.weightDecay ?? 5e-4, nesterov: opts.nesterov ?? false, clipNorm: opts.clipNorm ?? 5 };
+    this.augmentation = opts.augmentation ?? CIFAR_AUGMENTATION;
+  }
+
+  static async create(model: Model, opts: TrainerOptions): Promise<Trainer> {
+    let added = 0;
+    if (opts.calibration !== undefined && needsUnfolding(model)) {
+      const u = await unfoldBatchNorm(model, opts.calibration.data, opts.calibration.pre, opts.calibration.images);
+      model = u.model;
+      added = u.added;
+    }
+    const backend = opts.backend ?? 'wasm';
+    if (backend !== 'ref' && backend !== 'wasm') fail('INVALID_ARGUMENT', `unknown training backend '${String(backend)}' (ref, wasm)`);
+    const memory = new TrainMemory();
+    let ops: TrainOps = REF_TRAIN_OPS;
+    let wasm: WasmTrainContext | undefined;
+    if (backend === 'wasm') {
+      wasm = await wasmTrainOps(memory, opts.threads ?? 1);
+      ops = wasm.ops;
+    }
+    const program = buildProgram(model, opts.batch, ops);
+    const ex = new TrainExecutor(program, { memory, loss: softmaxCrossEntropy });
+    const t = new Trainer(model, program, ex, opts.checkpoint ?? 'store-all', opts, wasm, added);
+    t.applyMasks(opts.freezeZeros ?? false);
+    return t;
+  }
+
+  private applyMasks(freezeZeros: boolean): void {
+    const layers = readPruningMetadata(this.model);
+    const masked = new Set<string>();
+    for (const pn of this.program.nodes) {
+      if (pn.node.name in layers && (pn.node.op === 'Conv' || pn.node.op === 'Gemm')) masked.add(pn.node.inputs[1]!);
+    }
+    for (const p of this.program.params) {
+      if (!masked.has(p.name) && !(freezeZeros && p.shape.length >= 2)) continue;
+      const w = this.executor.param(p.name);
+      const mask = new Float32Array(w.length);
+      let zeros = 0;
+      for (let i = 0; i < w.length; i++) {
+        mask[i] = w[i] === 0 ? 0 : 1;
+        if (w[i] === 0) zeros++;
+      }
+      if (zeros > 0) this.executor.setMask(p.name, mask);
+    }
+  }
+
+  /** Names of parameters whose pruned weights are held at zero. */
+  get maskedParams(): string[] {
+    return this.executor.params.filter((p) => p.mask !== undefined).map((p) => p.name);
+  }
+
+  get inputView(): Float32Array {
+    return this.executor.inputView;
+  }
+
+  get labelView(): Int32Array {
+    return this.executor.labelView;
+  }
+
+  get stageCount(): number {
+    return this.executor.stages.length;
+  }
+
+  /** Fills the input batch from images `indices` of `data` (augmented with `rng`; pass aug to override). */
+  loadBatch(data: ImageBatch, indices: ArrayLike<number>, pre: Preprocessing, rng: Rng, aug: Augmentation = this.augmentation): void {
+    if (indices.length !== this.program.batch) fail('INVALID_ARGUMENT', `a batch of ${this.program.batch} images was expected, got ${indices.length}`);
+    fillBatch(this.inputView, this.labelView, data, indices, pre, aug, rng);
+  }
+
+  /** The chain quantities measured on the current batch (cached: they depend on shapes only). */
+  chain(): Chain {
+    this.chainCache ??= this.executor.measureChain();
+    return this.chainCache;
+  }
+
+  /** Resolves the checkpoint plan (measuring the chain on the current batch the first time). */
+  plan(): PlanInfo {
+    if (this.planInfo === undefined) {
+      const chain = this.chain();
+      let planner: string;
+      let checkpoints: readonly number[];
+      if (typeof this.planSpec === 'string') {
+        planner = this.planSpec;
+        const planners = parsePlanner(this.planSpec);
+        if (planners.length !== 1) fail('INVALID_ARGUMENT', `one checkpoint planner was expected, got '${this.planSpec}'`);
+        checkpoints = planners[0]!.plan(chain);
+      } else {
+        planner = 'explicit';
+        checkpoints = [...this.planSpec].sort((a, b) => a - b);
+      }
+      this.planInfo = { planner, checkpoints, predictedPeakBytes: simulate(chain, checkpoints).peakBytes };
+    }
+    return this.planInfo;
+  }
+
+  /** One SGD step at learning rate lr on the batch in inputView/labelView. */
+  step(lr: number): TrainStepResult {
+    const plan = this.plan();
+    const t0 = performance.now();
+    const r = this.executor.step(plan.checkpoints);
+    this.executor.applyOptimizer({ ...this.opt, lr });
+    return { loss: r.loss, correct: r.correct, peakBytes: r.peakBytes, ms: performance.now() - t0 };
+  }
+
+  /** The model with the trained weights and running statistics (metadata, pruning record included, unchanged). */
+  trainedModel(): Model {
+    const trained = this.executor.exportInitializers();
+    const init = new Map<string, Tensor>(this.program.graph.initializers);
+    for (const [name, data] of trained) init.set(name, floatTensor(init.get(name)!.shape, data));
+    const m: Model = { ...this.model, graph: { ...this.program.graph, initializers: init } };
+    return this.unfoldedBatchNorms > 0 ? foldBatchNorm(m) : m;
+  }
+
+  /** Optimizer state and buffers, for checkpoint files. */
+  stateArrays(): Map<string, Float32Array> {
+    const m = new Map<string, Float32Array>();
+    for (const p of this.executor.params) {
+      m.set(`param:${p.name}`, this.executor.view(p.w));
+      m.set(`momentum:${p.name}`, this.executor.view(p.mom));
+    }
+    for (const b of this.program.buffers) m.set(`buffer:${b}`, this.executor.buffer(b)!);
+    return m;
+  }
+
+  /** Restores what stateArrays() returned (names and sizes must match). */
+  loadStateArrays(arrays: ReadonlyMap<string, Float32Array>): void {
+    const mine = this.stateArrays();
+    for (const [k, dst] of mine) {
+      const src = arrays.get(k);
+      if (src === undefined || src.length !== dst.length) fail('INVALID_DATA', `the training state does not match this model ('${k}' ${src === undefined ? 'missing' : `has ${src.length} values, expected ${dst.length}`})`);
+      dst.set(src);
+    }
+  }
+
+  dispose(): void {
+    this.wasm?.dispose();
+  }
+}
+
+export const createTrainer = Trainer.create;

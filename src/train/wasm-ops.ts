@@ -1,0 +1,87 @@
+/**
+ * The fast training ops: the reference registry with the compute-heavy ops (Conv forward and both
+ * gradients, depthwise included, and ReLU's backward) replaced by the WebAssembly SIMD training
+ * kernels (src/kernels/wasm/train.ts) running on the trainer's own memory, split across a worker
+ * pool when threads > 1. Every temporary the kernels need (packed weights, gradient accumulators,
+ * per-thread scratch) is allocated from TrainMemory, so the measured peak still covers every byte.
+ * The kernels give the same bits for any thread count, so training is deterministic.
+ */
+import { relaxedSimdSupported } from '../kernels/wasm/index.js';
+import { TrainKernels } from '../kernels/wasm/train.js';
+import { runtimeContext } from '../runtime/context.js';
+import { loadKernels } from '../runtime/wasm/kernels.js';
+import { ThreadPool } from '../runtime/wasm/threads.js';
+import { sizeOf } from '../graph/tensor.js';
+import type { TrainMemory } from './memory.js';
+import { REF_TRAIN_OPS } from './ops/index.js';
+import type { OpShapes, TrainOp, TrainOps } from './ops/types.js';
+
+export interface WasmTrainContext {
+  readonly ops: TrainOps;
+  readonly threads: number;
+  readonly relaxed: boolean;
+  dispose(): void;
+}
+
+/** Byte offset of a view into the trainer memory (0 for an absent optional buffer, as the kernel ABI wants). */
+function at(a: Float32Array | undefined): number {
+  return a === undefined ? 0 : a.byteOffset;
+}
+
+export async function wasmTrainOps(mem: TrainMemory, threads: number): Promise<WasmTrainContext> {
+  const relaxed = runtimeContext.relaxedSimdEnabled && relaxedSimdSupported();
+  const { kernels, call } = await loadKernels(mem.memory, { relaxed, shared: mem.shared });
+  const want = mem.shared && runtimeContext.workerFactory !== undefined ? threads : 1;
+  const pool = want > 1 ? await ThreadPool.start(want, mem.memory, relaxed, runtimeContext.workerFactory!, call) : undefined;
+  const tk = new TrainKernels(kernels, { alloc: (b) => mem.alloc(b, 'workspace'), free: (p) => mem.release(p) }, pool === undefined ? {} : { runner: pool });
+  const refConv = REF_TRAIN_OPS.Conv!;
+  const Conv: TrainOp<'Conv'> = {
+    needs: refConv.needs,
+    savedSizes: refConv.savedSizes,
+    forward: (a) => tk.convForward(at(a.inputs[0]), a.shapes.inputs[0]!, at(a.inputs[1]), a.shapes.inputs[1]!, at(a.inputs[2]), at(a.outputs[0]), a.attrs),
+    backward: (a) => {
+      const dy = a.dOutputs[0];
+      if (dy === undefined) return;
+      const xs = a.shapes.inputs[0]!, ws = a.shapes.inputs[1]!;
+      if (a.dInputs[0] !== undefined) tk.convBackwardData(at(dy), at(a.inputs[1]), at(a.dInputs[0]), xs, ws, a.attrs);
+      if (a.dInputs[1] !== undefined) tk.convBackwardWeight(at(a.inputs[0]), at(dy), at(a.dInputs[1]), at(a.dInputs[2]), xs, ws, a.attrs);
+      else if (a.dInputs[2] !== undefined) refConv.backward({ ...a, dInputs: [undefined, undefined, a.dInputs[2]] });
+    },
+  };
+  const refRelu = REF_TRAIN_OPS.Relu!;
+  const Relu: TrainOp<'Relu'> = {
+    ...refRelu,
+    forward: (a) => {
+      const n = sizeOf(a.shapes.outputs[0]!);
+      kernels.activation(at(a.inputs[0]), at(a.outputs[0]), n, 1, 0, 0, 0, n);
+    },
+    backward: (a) => {
+      const dy = a.dOutputs[0], dx = a.dInputs[0];
+      if (dy !== undefined && dx !== undefined) tk.reluBackward(at(a.outputs[0]), at(dy), at(dx), sizeOf(a.shapes.outputs[0]!));
+    },
+  };
+  // Same-shape Add (residual joins) on the SIMD elementwise kernel; broadcasting Adds stay on the reference op.
+  const refAdd = REF_TRAIN_OPS.Add!;
+  const sameShape = (s: OpShapes): boolean => s.inputs[0]!.length === s.inputs[1]!.length && s.inputs[0]!.every((d, i) => d === s.inputs[1]![i]);
+  const Add: TrainOp<'Add'> = {
+    ...refAdd,
+    forward: (a) => {
+      if (!sameShape(a.shapes)) return refAdd.forward(a);
+      const n = sizeOf(a.shapes.outputs[0]!);
+      kernels.add(at(a.inputs[0]), at(a.inputs[1]), at(a.outputs[0]), n, 0, 0, 0, 0, n);
+    },
+    backward: (a) => {
+      if (!sameShape(a.shapes)) return refAdd.backward(a);
+      const dy = a.dOutputs[0];
+      if (dy === undefined) return;
+      const n = sizeOf(a.shapes.outputs[0]!);
+      for (const d of a.dInputs) if (d !== undefined) kernels.add(at(d), at(dy), at(d), n, 0, 0, 0, 0, n);
+    },
+  };
+  return {
+    ops: { ...REF_TRAIN_OPS, Conv, Relu, Add },
+    threads: pool?.threads ?? 1,
+    relaxed,
+    dispose: () => pool?.dispose(),
+  };
+}
