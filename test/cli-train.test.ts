@@ -1,0 +1,98 @@
+/** The training verbs as a user meets them: plan's JSON contract, resumable finetune, no overwrites. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { BUNDLED_IMAGES, ROOT } from './helpers.js';
+
+const BIN = join(ROOT, 'bin', 'sparsecnn.js');
+const tmp = mkdtempSync(join(tmpdir(), 'sparsecnn-train-cli-'));
+
+function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 300_000 });
+  assert.notEqual(r.signal, 'SIGTERM', `sparsecnn ${args.join(' ')} hung`);
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function assertCleanError(r: { code: number; stdout: string; stderr: string }, pattern: RegExp): void {
+  assert.notEqual(r.code, 0, 'non-zero exit code');
+  assert.match(r.stderr.trim(), /^sparsecnn: error: /);
+  assert.match(r.stderr, pattern);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+}
+
+/** A CIFAR-10 folder: the first 64 bundled images as a training batch, all 1017 as the test batch. */
+function dataDir(): string {
+  const dir = join(tmp, 'cifar10');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'data_batch_1.bin'), readFileSync(BUNDLED_IMAGES).subarray(0, 64 * 3073));
+  copyFileSync(BUNDLED_IMAGES, join(dir, 'test_batch.bin'));
+  return dir;
+}
+
+describe('sparsecnn plan / finetune / train', () => {
+  it('plan --measure --json: {model, batch, plans:[{planner, checkpoints, predictedPeakBytes, measuredPeakBytes, stepMs}]}', () => {
+    const r = cli('plan', 'resnet20', '--batch', '4', '--planner', 'store-all,sqrt,dp,linear', '--measure', '--steps', '1', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { model: string; batch: number; plans: { planner: string; checkpoints: number[]; predictedPeakBytes: number; measuredPeakBytes: number; stepMs: number }[] };
+    assert.equal(j.model, 'resnet20');
+    assert.equal(j.batch, 4);
+    assert.deepEqual(j.plans.map((p) => p.planner), ['store-all', 'sqrt', 'dp', 'linear']);
+    for (const p of j.plans) {
+      assert.equal(p.measuredPeakBytes, p.predictedPeakBytes, `${p.planner}: the executor follows the plan's schedule byte for byte`);
+      assert.ok(p.stepMs > 0);
+    }
+    const [storeAll, , dp, linear] = j.plans;
+    assert.deepEqual(storeAll!.checkpoints, []);
+    assert.equal(linear!.predictedPeakBytes, dp!.predictedPeakBytes, 'linear is exact');
+    assert.ok(dp!.predictedPeakBytes < storeAll!.predictedPeakBytes);
+  });
+
+  it('plan --budget picks a plan that fits, or says none does', () => {
+    const r = cli('plan', 'resnet20', '--batch', '4', '--planner', 'store-all,uniform:3,dp', '--budget', '1KiB', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { chosen: string | null }).chosen, null);
+    const r2 = cli('plan', 'resnet20', '--batch', '4', '--planner', 'store-all,dp', '--budget', '1GiB', '--json');
+    assert.equal((JSON.parse(r2.stdout) as { chosen: string }).chosen, 'store-all', 'store-all recomputes nothing');
+    assertCleanError(cli('plan', 'resnet20', '--batch', '4', '--planner', 'magic'), /planner/);
+  });
+
+  it('finetune stops, refuses to clobber its state, resumes, and ends with the bytes of an uninterrupted run', () => {
+    const data = dataDir();
+    const common = ['--data', data, '--epochs', '2', '--batch', '16', '--limit', '64', '--eval-limit', '100', '--lr', '0.005', '--checkpoint', 'sqrt', '--json'];
+    const out = join(tmp, 'r20-ft.onnx');
+    const first = cli('finetune', 'resnet20', ...common, '-o', out, '--max-steps', '3');
+    assert.equal(first.code, 0, first.stderr);
+    assert.deepEqual(JSON.parse(first.stdout), { model: 'resnet20', completed: false, step: 3, totalSteps: 8, state: `${out}.state` });
+    assert.ok(existsSync(`${out}.state`) && !existsSync(out));
+    assertCleanError(cli('finetune', 'resnet20', ...common, '-o', out), /state file .* exists; pass --resume/);
+    const resumed = cli('finetune', 'resnet20', ...common, '-o', out, '--resume');
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const j = JSON.parse(resumed.stdout) as { completed: boolean; steps: number; testTop1: number; testImages: number };
+    assert.equal(j.completed, true);
+    assert.equal(j.steps, 8);
+    assert.equal(j.testImages, 100);
+    assert.ok(j.testTop1 > 0.6, `test top-1 ${j.testTop1}`);
+    assert.ok(!existsSync(`${out}.state`), 'the state file is removed once the model is written');
+    const straight = join(tmp, 'r20-ft-straight.onnx');
+    assert.equal(cli('finetune', 'resnet20', ...common, '-o', straight).code, 0);
+    assert.deepEqual(readFileSync(straight), readFileSync(out));
+    assertCleanError(cli('finetune', 'resnet20', ...common, '-o', out), /already exists; pass --force/);
+  });
+
+  it('train runs a CIFAR zoo model from scratch and refuses ImageNet ones and bad options', () => {
+    const data = dataDir();
+    const out = join(tmp, 'r20-scratch.onnx');
+    const r = cli('train', 'resnet20', '--data', data, '--epochs', '1', '--batch', '16', '--limit', '32', '--eval-limit', '20', '-o', out, '--json');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { completed: boolean }).completed, true);
+    assert.ok(existsSync(out));
+    assertCleanError(cli('train', 'resnet50', '--data', data, '-o', join(tmp, 'x.onnx')), /CIFAR-10 zoo model/);
+    const bad = cli('finetune', 'resnet20', '--lr', '-1', '-o', join(tmp, 'y.onnx'));
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /--lr must be a positive number/);
+    assertCleanError(cli('finetune', 'resnet20', '--data', join(tmp, 'nope'), '-o', join(tmp, 'z.onnx')), /does not exist/);
+  });
+});
