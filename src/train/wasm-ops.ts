@@ -78,10 +78,84 @@ export async function wasmTrainOps(mem: TrainMemory, threads: number): Promise<W
       for (const d of a.dInputs) if (d !== undefined) kernels.add(at(d), at(dy), at(d), n, 0, 0, 0, 0, n);
     },
   };
+  const BatchNormalization = fastBatchNorm(mem, tk);
   return {
-    ops: { ...REF_TRAIN_OPS, Conv, Relu, Add },
+    ops: { ...REF_TRAIN_OPS, Conv, Relu, Add, BatchNormalization },
     threads: pool?.threads ?? 1,
     relaxed,
     dispose: () => pool?.dispose(),
+  };
+}
+
+/**
+ * Training-mode BatchNormalization on channels-last data: the per-channel reductions run in the
+ * SIMD kernels (channel_stats shifted by the running mean for a well-conditioned variance,
+ * bn_backward_sums), the per-element affine maps in pixel-major loops. Same semantics and saved
+ * layout as the reference op (ops/batchnorm.ts), which still handles inference mode.
+ */
+function fastBatchNorm(mem: TrainMemory, tk: TrainKernels): TrainOp<'BatchNormalization'> {
+  const ref = REF_TRAIN_OPS.BatchNormalization!;
+  const scratch = (C: number): { ptr: number; f: (k: number) => Float32Array } => {
+    const ptr = mem.alloc(4 * C * 4, 'workspace');
+    return { ptr, f: (k) => mem.f32(ptr + k * C * 4, C) };
+  };
+  return {
+    ...ref,
+    forward(a) {
+      const xs = a.shapes.inputs[0]!;
+      if (!a.training || xs.length !== 4) return ref.forward(a);
+      const [x, gamma, beta, rm, rv] = a.inputs as Float32Array[];
+      const y = a.outputs[0]!;
+      const C = xs[1]!, P = sizeOf(xs) / C;
+      const eps = a.attrs.epsilon, mom = a.attrs.momentum;
+      const t = scratch(C);
+      const s1 = t.f(0), s2 = t.f(1), scale = t.f(2), shift = t.f(3);
+      tk.channelStats(at(x), P, C, at(rm), t.ptr, t.ptr + C * 4);
+      const mean = a.save ? a.saved[0]! : new Float32Array(C);
+      const istd = a.save ? a.saved[1]! : new Float32Array(C);
+      for (let c = 0; c < C; c++) {
+        const d = s1[c]! / P;
+        const mu = rm![c]! + d;
+        const v = Math.max(s2[c]! / P - d * d, 0);
+        mean[c] = mu;
+        istd[c] = 1 / Math.sqrt(v + eps);
+        scale[c] = gamma![c]! * istd[c]!;
+        shift[c] = beta![c]! - mu * scale[c]!;
+        if (a.updateStats) {
+          const unbiased = P > 1 ? (v * P) / (P - 1) : v;
+          rm![c] = rm![c]! * mom + mu * (1 - mom);
+          rv![c] = rv![c]! * mom + unbiased * (1 - mom);
+        }
+      }
+      for (let o = 0, i = 0; o < P; o++) for (let c = 0; c < C; c++, i++) y[i] = x![i]! * scale[c]! + shift[c]!;
+      if (a.save) a.saved[2]![0] = 1;
+      mem.release(t.ptr);
+    },
+    backward(a) {
+      const xs = a.shapes.inputs[0]!;
+      const dy = a.dOutputs[0];
+      if (dy === undefined) return;
+      if (a.saved[2]![0] !== 1 || xs.length !== 4) return ref.backward(a);
+      const [dx, dGamma, dBeta] = a.dInputs;
+      const x = a.inputs[0]!, gamma = a.inputs[1]!;
+      const mean = a.saved[0]!, istd = a.saved[1]!;
+      const C = xs[1]!, P = sizeOf(xs) / C;
+      const t = scratch(C);
+      const sdy = t.f(0), sdyx = t.f(1), k = t.f(2), off = t.f(3);
+      tk.batchNormBackwardSums(at(dy), at(x), P, C, at(mean), at(istd), t.ptr, t.ptr + C * 4);
+      for (let c = 0; c < C; c++) {
+        if (dBeta !== undefined) dBeta[c]! += sdy[c]!;
+        if (dGamma !== undefined) dGamma[c]! += sdyx[c]!;
+        // dx = γ·istd·(dy − Σdy/P − x̂·Σdy·x̂/P), x̂ = (x − μ)·istd, as k·dy + (u·x + off).
+        k[c] = gamma[c]! * istd[c]!;
+        off[c] = (sdyx[c]! / P) * istd[c]!; // coefficient of (x − μ)
+      }
+      if (dx !== undefined) {
+        for (let o = 0, i = 0; o < P; o++) {
+          for (let c = 0; c < C; c++, i++) dx[i]! += k[c]! * (dy[i]! - sdy[c]! / P - (x[i]! - mean[c]!) * off[c]!);
+        }
+      }
+      mem.release(t.ptr);
+    },
   };
 }
