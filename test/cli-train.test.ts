@@ -82,6 +82,17 @@ describe('sparsecnn plan / finetune / train', () => {
     assertCleanError(cli('finetune', 'resnet20', ...common, '-o', out), /already exists; pass --force/);
   });
 
+  it('demo --json: prunes, fine-tunes briefly with a checkpoint plan, and reports predicted = measured peak below store-all', () => {
+    const data = dataDir();
+    const r = spawnSync(process.execPath, [BIN, 'demo', '--limit', '128', '--prune', 'colnm:2:4', '--finetune-images', '128', '--threads', '1', '--json'], { encoding: 'utf8', timeout: 300_000, env: { ...process.env, SPARSECNN_DATA: data } });
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { dense: { correct: number }; pruned: { method: string }[]; finetuned: { steps: number; predictedPeakBytes: number; measuredPeakBytes: number; storeAllPeakBytes: number; top1: number; top1Before: number } };
+    assert.equal(j.pruned[0]!.method, 'colnm:2:4');
+    assert.equal(j.finetuned.steps, 1, 'the 64 training images of the test folder make one batch');
+    assert.equal(j.finetuned.measuredPeakBytes, j.finetuned.predictedPeakBytes);
+    assert.ok(j.finetuned.storeAllPeakBytes > j.finetuned.measuredPeakBytes);
+  });
+
   it('train runs a CIFAR zoo model from scratch and refuses ImageNet ones and bad options', () => {
     const data = dataDir();
     const out = join(tmp, 'r20-scratch.onnx');
