@@ -25,3 +25,11 @@ export { CIFAR10_LABELS } from './data/labels.js';
 export { batchTensor, imageTensor, topK, argmaxRows, type RgbaImage } from './data/preprocess.js';
 export { modelStats, type ModelStats, type NodeStats } from './analysis/stats.js';
 export { evaluateAccuracy, type AccuracyResult } from './analysis/accuracy.js';
+export { createTrainer, Trainer, type TrainerOptions, type TrainBackend, type PlanInfo, type TrainStepResult } from './train/trainer.js';
+export { finetune, type FinetuneConfig, type FinetuneHooks, type FinetuneResult, type StepInfo } from './train/finetune.js';
+export { CIFAR_AUGMENTATION, NO_AUGMENTATION, type Augmentation } from './train/data.js';
+export { unfoldBatchNorm, foldBatchNorm } from './train/bn-unfold.js';
+export {
+  simulate, parsePlanner, planDp, planLinear, planWithinBudget, paperChain, validateChain, linearize,
+  type Chain, type Planner, type Simulation,
+} from './plan/index.js';
