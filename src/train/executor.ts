@@ -202,8 +202,17 @@ export class TrainExecutor {
     }
     for (let j = s.start; j < s.end; j++) {
       const pn = this.program.nodes[j]!;
+      const ins = pn.node.inputs.map((n) => this.lookup(n));
+      // In place: an elementwise op whose input dies here (and is not kept for backward) writes over it.
+      const v = pn.node.inputs[0]!;
+      const inPlace = pn.op.forwardInPlace === true && remaining.get(v) === 1 && v !== s.output && this.values.has(v) &&
+        !(save && (this.needCount.get(v) ?? 0) > 0) && pn.node.inputs.filter((n) => n === v).length === 1;
       const outs: Buf[] = pn.node.outputs.map((o, k) => {
-        const b = this.allocBuf(bytesOf(pn.shapes.outputs[k]!) / 4, `act:${o}`);
+        let b: Buf;
+        if (k === 0 && inPlace) {
+          b = this.values.get(v)!;
+          this.values.delete(v);
+        } else b = this.allocBuf(bytesOf(pn.shapes.outputs[k]!) / 4, `act:${o}`);
         this.values.set(o, b);
         return b;
       });
@@ -211,7 +220,7 @@ export class TrainExecutor {
       pn.op.forward({
         attrs: pn.node.attrs as never,
         shapes: pn.shapes,
-        inputs: pn.node.inputs.map((n) => this.lookup(n)),
+        inputs: ins,
         outputs: outs.map((b) => this.view(b)),
         saved: saved.map((b) => this.view(b)),
         training: true,
@@ -258,7 +267,23 @@ export class TrainExecutor {
       const pn = this.program.nodes[j]!;
       const dOuts = pn.node.outputs.map((o) => grads.get(o));
       const saved = st.saved.get(j) ?? [];
-      if (dOuts.some((d) => d !== undefined)) {
+      const v = pn.node.inputs[0]!;
+      const d0 = dOuts[0];
+      if (pn.op.backwardInPlace !== undefined && d0 !== undefined && pn.node.outputs.length === 1 && this.isActivation(v) &&
+        v !== this.program.input && (v !== s.input || wantInputGrad) && !grads.has(v) && this.program.readers.get(v)?.length === 1) {
+        // The input gradient is computed over dy's buffer, which then becomes the input's gradient.
+        pn.op.backwardInPlace({
+          attrs: pn.node.attrs as never,
+          shapes: pn.shapes,
+          inputs: pn.node.inputs.map((n, k) => (pn.needs.inputs[k] ? this.lookup(n) : undefined)),
+          outputs: pn.node.outputs.map((n, k) => (pn.needs.outputs[k] ? this.lookup(n) : undefined)),
+          saved: saved.map((b) => this.view(b)),
+          dOutputs: [this.view(d0)],
+          dInputs: [this.view(d0)],
+        });
+        grads.delete(pn.node.outputs[0]!);
+        grads.set(v, d0);
+      } else if (dOuts.some((d) => d !== undefined)) {
         const dIns = pn.node.inputs.map((n) => {
           const p = this.paramByName.get(n);
           if (p !== undefined) return this.view(p.grad);

@@ -51,6 +51,7 @@ export async function wasmTrainOps(mem: TrainMemory, threads: number): Promise<W
   const refRelu = REF_TRAIN_OPS.Relu!;
   const Relu: TrainOp<'Relu'> = {
     ...refRelu,
+    forwardInPlace: true,
     forward: (a) => {
       const n = sizeOf(a.shapes.outputs[0]!);
       kernels.activation(at(a.inputs[0]), at(a.outputs[0]), n, 1, 0, 0, 0, n);

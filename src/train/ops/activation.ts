@@ -36,7 +36,14 @@ function unary<O extends Unary>(
   };
 }
 
-export const Relu = unary('Relu', 'output', (x) => (x > 0 ? x : 0), (y) => (y > 0 ? 1 : 0));
+export const Relu: TrainOp<'Relu'> = {
+  ...unary('Relu', 'output', (x) => (x > 0 ? x : 0), (y) => (y > 0 ? 1 : 0)),
+  forwardInPlace: true,
+  backwardInPlace({ outputs, dOutputs }) {
+    const y = outputs[0]!, dy = dOutputs[0]!;
+    for (let i = 0; i < dy.length; i++) if (!(y[i]! > 0)) dy[i] = 0;
+  },
+};
 
 export const Sigmoid = unary('Sigmoid', 'output', (x) => 1 / (1 + Math.exp(-x)), (y) => y * (1 - y));
 

@@ -73,6 +73,16 @@ export interface TrainOp<O extends OpType> {
   savedSizes(attrs: OpAttrs[O], shapes: OpShapes): readonly number[];
   forward(args: ForwardArgs<O>): void;
   backward(args: BackwardArgs<O>): void;
+  /**
+   * Elementwise ops only: forward stays correct when outputs[0] is the buffer of inputs[0], so the
+   * executor may run it in place when the input dies there (saves one tensor of transient memory).
+   */
+  readonly forwardInPlace?: boolean;
+  /**
+   * Overwrites dOutputs[0] with the gradient of input 0 (as if dInputs[0] started at zero); the
+   * executor uses it when that gradient buffer would otherwise be created just for this op.
+   */
+  backwardInPlace?(args: BackwardArgs<O>): void;
 }
 
 /** An op of the IR the trainer can differentiate; ops absent from the registry are refused by name. */
