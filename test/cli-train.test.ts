@@ -1,26 +1,16 @@
 /** The training verbs as a user meets them: plan's JSON contract, resumable finetune, no overwrites. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { BUNDLED_IMAGES, ROOT } from './helpers.js';
+import { assertCleanError, runCli, type CliResult } from './cli-helpers.js';
+import { BUNDLED_IMAGES } from './helpers.js';
 
-const BIN = join(ROOT, 'bin', 'sparsecnn.js');
 const tmp = mkdtempSync(join(tmpdir(), 'sparsecnn-train-cli-'));
 
-function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 300_000 });
-  assert.notEqual(r.signal, 'SIGTERM', `sparsecnn ${args.join(' ')} hung`);
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-function assertCleanError(r: { code: number; stdout: string; stderr: string }, pattern: RegExp): void {
-  assert.notEqual(r.code, 0, 'non-zero exit code');
-  assert.match(r.stderr.trim(), /^sparsecnn: error: /);
-  assert.match(r.stderr, pattern);
-  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+function cli(...args: string[]): CliResult {
+  return runCli(args, { timeout: 300_000 });
 }
 
 /** A CIFAR-10 folder: the first 64 bundled images as a training batch, all 1017 as the test batch. */
@@ -84,8 +74,8 @@ describe('sparsecnn plan / finetune / train', () => {
 
   it('demo --json: prunes, fine-tunes briefly with a checkpoint plan, and reports predicted = measured peak below store-all', () => {
     const data = dataDir();
-    const r = spawnSync(process.execPath, [BIN, 'demo', '--limit', '128', '--prune', 'colnm:2:4', '--finetune-images', '128', '--threads', '1', '--json'], { encoding: 'utf8', timeout: 300_000, env: { ...process.env, SPARSECNN_DATA: data } });
-    assert.equal(r.status, 0, r.stderr);
+    const r = runCli(['demo', '--limit', '128', '--prune', 'colnm:2:4', '--finetune-images', '128', '--threads', '1', '--json'], { timeout: 300_000, env: { ...process.env, SPARSECNN_DATA: data } });
+    assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout) as { dense: { correct: number }; pruned: { method: string }[]; finetuned: { steps: number; predictedPeakBytes: number; measuredPeakBytes: number; storeAllPeakBytes: number; top1: number; top1Before: number } };
     assert.equal(j.pruned[0]!.method, 'colnm:2:4');
     assert.equal(j.finetuned.steps, 1, 'the 64 training images of the test folder make one batch');

@@ -1,32 +1,18 @@
 /** The CLI as a user meets it: JSON contracts, one-line errors with non-zero exit codes, no overwrites. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { PNG } from 'pngjs';
 import { onnx } from '../src/onnx/proto.js';
+import { assertCleanError, runCli, type CliResult } from './cli-helpers.js';
 import { BUNDLED_IMAGES, ROOT } from './helpers.js';
 
-const BIN = join(ROOT, 'bin', 'sparsecnn.js');
 const tmp = mkdtempSync(join(tmpdir(), 'sparsecnn-cli-'));
 
-function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
-  assert.notEqual(r.signal, 'SIGTERM', `sparsecnn ${args.join(' ')} hung`);
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** One clear line naming the problem, a non-zero exit, no stack trace. */
-function assertCleanError(r: { code: number; stdout: string; stderr: string }, pattern: RegExp): void {
-  assert.notEqual(r.code, 0, 'non-zero exit code');
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `one line on stderr, got:\n${r.stderr}`);
-  assert.match(lines[0]!, /^sparsecnn: error: /);
-  assert.match(lines[0]!, pattern);
-  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
-  assert.equal(r.stdout, '', 'nothing on stdout');
+function cli(...args: string[]): CliResult {
+  return runCli(args);
 }
 
 /** CIFAR-10 test image i of the bundled file as a PNG. */

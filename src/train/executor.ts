@@ -16,7 +16,9 @@
 import { assert, fail } from '../errors.js';
 import type { Chain } from '../plan/index.js';
 import { TrainMemory } from './memory.js';
-import { bytesOf, type TrainProgram } from './program.js';
+import type { Node } from '../graph/ir.js';
+import type { BackwardArgs } from './ops/types.js';
+import { bytesOf, type ProgramNode, type TrainProgram } from './program.js';
 import { programStages, type Stage } from './stages.js';
 
 export interface Buf {
@@ -115,11 +117,7 @@ export class TrainExecutor {
       for (let j = s.start; j < s.end; j++) for (const o of program.nodes[j]!.node.outputs) if (o !== '') this.stageOf.set(o, i);
       this.state.push({ kept: new Map(), saved: new Map() });
       for (let j = s.start; j < s.end; j++) {
-        const pn = program.nodes[j]!;
-        const names = new Set<string>();
-        pn.node.inputs.forEach((n, k) => { if (pn.needs.inputs[k] && this.isActivation(n)) names.add(n); });
-        pn.node.outputs.forEach((n, k) => { if (pn.needs.outputs[k] && n !== '') names.add(n); });
-        for (const n of names) this.needCount.set(n, (this.needCount.get(n) ?? 0) + 1);
+        for (const n of this.backwardReads(program.nodes[j]!)) this.needCount.set(n, (this.needCount.get(n) ?? 0) + 1);
       }
     });
   }
@@ -248,8 +246,27 @@ export class TrainExecutor {
       st.kept.set(n, b);
       return;
     }
-    this.values.delete(n);
-    this.freeBuf(b);
+    this.freeValue(n);
+  }
+
+  /** The activations node `pn`'s backward reads (its `needs`), which must stay alive until it has run. */
+  private backwardReads(pn: ProgramNode): Set<string> {
+    const names = new Set<string>();
+    pn.node.inputs.forEach((n, k) => { if (pn.needs.inputs[k] && this.isActivation(n)) names.add(n); });
+    pn.node.outputs.forEach((n, k) => { if (pn.needs.outputs[k] && n !== '') names.add(n); });
+    return names;
+  }
+
+  private backwardArgs(pn: ProgramNode, saved: readonly Buf[], dOutputs: readonly (Float32Array | undefined)[], dInputs: readonly (Float32Array | undefined)[]): BackwardArgs<Node['op']> {
+    return {
+      attrs: pn.node.attrs as never,
+      shapes: pn.shapes,
+      inputs: pn.node.inputs.map((n, k) => (pn.needs.inputs[k] ? this.lookup(n) : undefined)),
+      outputs: pn.node.outputs.map((n, k) => (pn.needs.outputs[k] ? this.lookup(n) : undefined)),
+      saved: saved.map((b) => this.view(b)),
+      dOutputs,
+      dInputs,
+    };
   }
 
   /**
@@ -272,15 +289,7 @@ export class TrainExecutor {
       if (pn.op.backwardInPlace !== undefined && d0 !== undefined && pn.node.outputs.length === 1 && this.isActivation(v) &&
         v !== this.program.input && (v !== s.input || wantInputGrad) && !grads.has(v) && this.program.readers.get(v)?.length === 1) {
         // The input gradient is computed over dy's buffer, which then becomes the input's gradient.
-        pn.op.backwardInPlace({
-          attrs: pn.node.attrs as never,
-          shapes: pn.shapes,
-          inputs: pn.node.inputs.map((n, k) => (pn.needs.inputs[k] ? this.lookup(n) : undefined)),
-          outputs: pn.node.outputs.map((n, k) => (pn.needs.outputs[k] ? this.lookup(n) : undefined)),
-          saved: saved.map((b) => this.view(b)),
-          dOutputs: [this.view(d0)],
-          dInputs: [this.view(d0)],
-        });
+        pn.op.backwardInPlace(this.backwardArgs(pn, saved, [this.view(d0)], [this.view(d0)]));
         grads.delete(pn.node.outputs[0]!);
         grads.set(v, d0);
       } else if (dOuts.some((d) => d !== undefined)) {
@@ -295,15 +304,7 @@ export class TrainExecutor {
           }
           return this.view(g);
         });
-        pn.op.backward({
-          attrs: pn.node.attrs as never,
-          shapes: pn.shapes,
-          inputs: pn.node.inputs.map((n, k) => (pn.needs.inputs[k] ? this.lookup(n) : undefined)),
-          outputs: pn.node.outputs.map((n, k) => (pn.needs.outputs[k] ? this.lookup(n) : undefined)),
-          saved: saved.map((b) => this.view(b)),
-          dOutputs: dOuts.map((d) => (d === undefined ? undefined : this.view(d))),
-          dInputs: dIns,
-        });
+        pn.op.backward(this.backwardArgs(pn, saved, dOuts.map((d) => (d === undefined ? undefined : this.view(d))), dIns));
       }
       for (const b of saved) this.freeBuf(b);
       st.saved.delete(j);
@@ -315,33 +316,18 @@ export class TrainExecutor {
         }
       }
       // Values whose last backward reader this was.
-      const names = new Set<string>();
-      pn.node.inputs.forEach((n, k) => { if (pn.needs.inputs[k] && this.isActivation(n)) names.add(n); });
-      pn.node.outputs.forEach((n, k) => { if (pn.needs.outputs[k] && n !== '') names.add(n); });
-      for (const n of names) {
+      for (const n of this.backwardReads(pn)) {
         const c = (left.get(n) ?? this.needCount.get(n) ?? 0) - 1;
         left.set(n, c);
         if (c === 0 && n !== s.input && n !== s.output) {
-          const b = st.kept.get(n);
-          if (b !== undefined) {
-            st.kept.delete(n);
-            this.values.delete(n);
-            this.freeBuf(b);
-          }
+          if (st.kept.delete(n)) this.freeValue(n);
         }
       }
     }
-    for (const [n, b] of st.kept) {
-      this.values.delete(n);
-      this.freeBuf(b);
-    }
+    for (const n of st.kept.keys()) this.freeValue(n);
     st.kept.clear();
     // x_i dies with its stage's backward (x_0, the input batch, lives in the base).
-    const xi = this.values.get(s.output);
-    if (xi !== undefined) {
-      this.values.delete(s.output);
-      this.freeBuf(xi);
-    }
+    this.freeValue(s.output);
     this.dx = grads.get(s.input);
     grads.delete(s.input);
     assert(grads.size === 0, `stage ${i} left gradients of ${[...grads.keys()].join(', ')}`);

@@ -11,10 +11,10 @@ import { TrainKernels } from '../kernels/wasm/train.js';
 import { runtimeContext } from '../runtime/context.js';
 import { loadKernels } from '../runtime/wasm/kernels.js';
 import { ThreadPool } from '../runtime/wasm/threads.js';
-import { sizeOf } from '../graph/tensor.js';
+import { sameShape, sizeOf } from '../graph/tensor.js';
 import type { TrainMemory } from './memory.js';
 import { REF_TRAIN_OPS } from './ops/index.js';
-import type { OpShapes, TrainOp, TrainOps } from './ops/types.js';
+import type { TrainOp, TrainOps } from './ops/types.js';
 
 export interface WasmTrainContext {
   readonly ops: TrainOps;
@@ -63,16 +63,15 @@ export async function wasmTrainOps(mem: TrainMemory, threads: number): Promise<W
   };
   // Same-shape Add (residual joins) on the SIMD elementwise kernel; broadcasting Adds stay on the reference op.
   const refAdd = REF_TRAIN_OPS.Add!;
-  const sameShape = (s: OpShapes): boolean => s.inputs[0]!.length === s.inputs[1]!.length && s.inputs[0]!.every((d, i) => d === s.inputs[1]![i]);
   const Add: TrainOp<'Add'> = {
     ...refAdd,
     forward: (a) => {
-      if (!sameShape(a.shapes)) return refAdd.forward(a);
+      if (!sameShape(a.shapes.inputs[0]!, a.shapes.inputs[1]!)) return refAdd.forward(a);
       const n = sizeOf(a.shapes.outputs[0]!);
       kernels.add(at(a.inputs[0]), at(a.inputs[1]), at(a.outputs[0]), n, 0, 0, 0, 0, n);
     },
     backward: (a) => {
-      if (!sameShape(a.shapes)) return refAdd.backward(a);
+      if (!sameShape(a.shapes.inputs[0]!, a.shapes.inputs[1]!)) return refAdd.backward(a);
       const dy = a.dOutputs[0];
       if (dy === undefined) return;
       const n = sizeOf(a.shapes.outputs[0]!);

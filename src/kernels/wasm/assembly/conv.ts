@@ -10,7 +10,7 @@ import { copyF32, zeroF32, imin } from "./common";
 import { gemmRows } from "./f32-gemm/index";
 
 /** Gathers columns [k0, k0 + kn) of X̂ rows [pc, pe) into dst (row stride kn floats), zeros for padding. */
-function gatherPanel(pc: i32, pe: i32, k0: i32, kn: i32, x: usize, H: i32, W: i32, xc: i32, OH: i32, OW: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, pt: i32, pl: i32, Cin: i32, dst: usize): void {
+export function gatherPanel(pc: i32, pe: i32, k0: i32, kn: i32, x: usize, H: i32, W: i32, xc: i32, OH: i32, OW: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, pt: i32, pl: i32, Cin: i32, dst: usize): void {
   let ohw = OH * OW;
   let n = pc / ohw;
   let r = pc - n * ohw;

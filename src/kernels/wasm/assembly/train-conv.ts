@@ -19,6 +19,7 @@
  */
 import { NR, CONV_TMP_BYTES, CONV_A_BYTES, CONV_MC_SMALL, CONV_MC_BIG, CONV_W_L2_BYTES } from "./layout";
 import { copyF32, zeroF32, imin, imax, fma, stageRow, storeRow } from "./common";
+import { gatherPanel } from "./conv";
 
 // ---------------------------------------------------------------------------------------------
 // Weight gradient
@@ -416,7 +417,7 @@ export function conv2dWgradGather(x: usize, H: i32, W: i32, xc: i32, dy: usize, 
         a = x + <usize>pc * (<usize>xc << 2) + (<usize>k0 << 2);
         as = <usize>xc << 2;
       } else {
-        gatherPanelT(pc, pe, k0, kn, x, H, W, xc, OH, OW, kh, kw, sh, sw, dh, dw, pt, pl, Cin, panel);
+        gatherPanel(pc, pe, k0, kn, x, H, W, xc, OH, OW, kh, kw, sh, sw, dh, dw, pt, pl, Cin, panel);
         a = panel;
         as = <usize>kn << 2;
       }
@@ -477,61 +478,6 @@ export function conv2dWgradGather(x: usize, H: i32, W: i32, xc: i32, dy: usize, 
 // Accumulating conv on a strided output grid (data gradient phases)
 // ---------------------------------------------------------------------------------------------
 
-/** Gathers columns [k0, k0 + kn) of X̂ rows [pc, pe) into dst (row stride kn floats), zeros for padding (as conv.ts). */
-function gatherPanelT(pc: i32, pe: i32, k0: i32, kn: i32, x: usize, H: i32, W: i32, xc: i32, OH: i32, OW: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, pt: i32, pl: i32, Cin: i32, dst: usize): void {
-  let ohw = OH * OW;
-  let n = pc / ohw;
-  let r = pc - n * ohw;
-  let oy = r / OW;
-  let ox = r - oy * OW;
-  let pixB = <usize>xc << 2;
-  let rowB = <usize>W * pixB;
-  let rowK = kw * Cin;
-  let k1 = k0 + kn;
-  let rowRun = dw == 1 && xc == Cin;
-  for (let p = pc; p < pe; p++) {
-    let img = x + <usize>n * <usize>H * rowB;
-    let iy0 = oy * sh - pt;
-    let ix0 = ox * sw - pl;
-    let inX = ix0 >= 0 && ix0 + (kw - 1) * dw < W;
-    let k = k0;
-    while (k < k1) {
-      let ky = k / rowK;
-      let kr = k - ky * rowK;
-      let iy = iy0 + ky * dh;
-      if (iy < 0 || iy >= H) {
-        let run = imin(rowK - kr, k1 - k);
-        zeroF32(dst, run);
-        dst += <usize>run << 2;
-        k += run;
-        continue;
-      }
-      let row = img + <usize>iy * rowB;
-      if (rowRun && inX) {
-        let run = imin(rowK - kr, k1 - k);
-        copyF32(dst, row + <usize>ix0 * pixB + (<usize>kr << 2), run);
-        dst += <usize>run << 2;
-        k += run;
-        continue;
-      }
-      let kx = kr / Cin;
-      let ci = kr - kx * Cin;
-      let run = imin(Cin - ci, k1 - k);
-      let ix = ix0 + kx * dw;
-      if (ix < 0 || ix >= W) zeroF32(dst, run);
-      else copyF32(dst, row + <usize>ix * pixB + (<usize>ci << 2), run);
-      dst += <usize>run << 2;
-      k += run;
-    }
-    if (++ox == OW) {
-      ox = 0;
-      if (++oy == OH) {
-        oy = 0;
-        n++;
-      }
-    }
-  }
-}
 
 /**
  * ROWS (1..4) x 8 accumulate tile: y[r][0..nc) += A[r][0..kc)·B[kc][8] (rows of A at a + r·as, of y at
@@ -650,7 +596,7 @@ export function conv2dAcc(x: usize, H: i32, W: i32, xc: i32, OH: i32, OW: i32, k
         a = x + <usize>pc * (<usize>xc << 2) + (<usize>k0 << 2);
         as = <usize>xc << 2;
       } else {
-        gatherPanelT(pc, pe, k0, kn, x, H, W, xc, OH, OW, kh, kw, sh, sw, dh, dw, pt, pl, Cin, panel);
+        gatherPanel(pc, pe, k0, kn, x, H, W, xc, OH, OW, kh, kw, sh, sw, dh, dw, pt, pl, Cin, panel);
         a = panel;
         as = <usize>kn << 2;
       }
