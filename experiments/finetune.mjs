@@ -10,7 +10,7 @@
  *
  * Needs `npm run build` and ../shared/data (training batches + test_batch.bin).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import '../dist/src/node/runtime.js';
@@ -37,8 +37,19 @@ const { values: o } = parseArgs({
     limit: { type: 'string' },
     'eval-limit': { type: 'string' },
     out: { type: 'string' },
+    // Runs of different patterns can go in parallel processes: each writes its rows with --rows, and
+    // a last call with --from a.json,b.json (no training) renders one table against the dense row.
+    rows: { type: 'string' },
+    from: { type: 'string' },
   },
 });
+if (o.from) {
+  const parts = o.from.split(',').map((f) => JSON.parse(readFileSync(f, 'utf8')));
+  const md = renderTable(parts[0].meta, parts.flatMap((p) => p.rows));
+  process.stdout.write(md);
+  if (o.out) writeFileSync(o.out, md);
+  process.exit(0);
+}
 const dir = defaultCifar10Dir();
 const train = loadCifar10Train(dir, o.limit ? Number(o.limit) : undefined);
 const test = loadCifar10(dir, o['eval-limit'] ? Number(o['eval-limit']) : undefined);
@@ -71,26 +82,40 @@ for (const pattern of o.patterns.split(',')) {
   const tuned = trainer.trainedModel();
   trainer.dispose();
   const after = await accuracy(tuned);
-  const row = { pattern: pattern + (o.pw && pattern !== 'dense' ? ` + pw ${o.pw}` : ''), before: before.correct, after: after.correct, images: test.count, seconds: r.seconds, steps: r.globalStep };
+  const row = { command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`, pattern: pattern + (o.pw && pattern !== 'dense' ? ` + pw ${o.pw}` : ''), before: before.correct, after: after.correct, images: test.count, seconds: r.seconds, steps: r.globalStep };
   rows.push(row);
   process.stderr.write(`${JSON.stringify(row)}\n`);
 }
 
-const dense = rows.find((r) => r.pattern === 'dense');
-const pct = (c) => `${((c / test.count) * 100).toFixed(2)}%`;
-const lines = [
-  `# Fine-tuning ${o.model} after pruning`,
-  '',
-  `- date: ${new Date().toISOString().slice(0, 10)}; machine: ${cpus()[0]?.model ?? 'unknown'} x${cpus().length}, Node ${process.version}`,
-  `- command: \`node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}\``,
-  `- recipe: ${cfg.epochs} epochs over ${train.count} training images (${train.files.map((f) => f.split('/').pop()).join(', ')}, JPEG-decoded pixels), batch ${o.batch}, SGD momentum 0.9, weight decay 5e-4, gradient norm clipped at 5, cosine lr from ${cfg.lr}, random crop (pad 4) + flip, seed 1; BatchNorm unfolded after every conv (calibrated on 512 training images) and folded back for the test; checkpointing ${o.checkpoint}, wasm kernels x${threads}`,
-  `- test: ${test.count} images of ${test.file.split('/').pop()}`,
-  '',
-  '| model | before fine-tuning | after fine-tuning | vs dense fine-tuned | fine-tuning time |',
-  '|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.pattern} | ${pct(r.before)} (${r.before}) | ${pct(r.after)} (${r.after}) | ${dense ? `${(((r.after - dense.after) / test.count) * 100).toFixed(2)} pt` : 'n/a'} | ${(r.seconds / 60).toFixed(1)} min (${r.steps} steps) |`),
-  '',
-];
-const md = lines.join('\n');
+const meta = {
+  model: o.model,
+  date: new Date().toISOString().slice(0, 10),
+  machine: `${cpus()[0]?.model ?? 'unknown'} x${cpus().length}, Node ${process.version}`,
+  command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`,
+  recipe: `${cfg.epochs} epochs over ${train.count} training images (${train.files.map((f) => f.split('/').pop()).join(', ')}, JPEG-decoded pixels), batch ${o.batch}, SGD momentum 0.9, weight decay 5e-4, gradient norm clipped at 5, cosine lr from ${cfg.lr}, random crop (pad 4) + flip, seed 1; BatchNorm unfolded after every conv (calibrated on 512 training images) and folded back for the test; checkpointing ${o.checkpoint}, wasm kernels x${threads}`,
+  test: `${test.count} images of ${test.file.split('/').pop()}`,
+  testCount: test.count,
+};
+if (o.rows) writeFileSync(o.rows, JSON.stringify({ meta, rows }, null, 1));
+const md = renderTable(meta, rows);
 process.stdout.write(md);
 if (o.out) writeFileSync(o.out, md);
+
+function renderTable(meta, rows) {
+  const n = meta.testCount;
+  const dense = rows.find((r) => r.pattern === 'dense');
+  const pct = (c) => `${((c / n) * 100).toFixed(2)}%`;
+  return [
+    `# Fine-tuning ${meta.model} after pruning`,
+    '',
+    `- date: ${meta.date}; machine: ${meta.machine}`,
+    `- command: \`${meta.command}\`` + (rows.some((r) => r.command && r.command !== meta.command) ? ' (rows from parallel runs: ' + [...new Set(rows.map((r) => `\`${r.command}\``))].join(', ') + ')' : ''),
+    `- recipe: ${meta.recipe}`,
+    `- test: ${meta.test}`,
+    '',
+    '| model | before fine-tuning | after fine-tuning | vs dense fine-tuned | fine-tuning time |',
+    '|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.pattern} | ${pct(r.before)} (${r.before}) | ${pct(r.after)} (${r.after}) | ${dense ? `${(((r.after - dense.after) / n) * 100).toFixed(2)} pt` : 'n/a'} | ${(r.seconds / 60).toFixed(1)} min (${r.steps} steps) |`),
+    '',
+  ].join('\n');
+}

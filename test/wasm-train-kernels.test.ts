@@ -437,3 +437,42 @@ test('BatchNorm reductions and relu backward vs float64, any channel split', asy
     }
   }
 });
+
+test('BatchNorm elementwise maps (apply, input gradient) and in-place relu backward, any pixel split', async () => {
+  const rng = new Rng(12);
+  for (const relaxed of FLAVOURS) {
+    const e = await env(relaxed);
+    for (let i = 0; i < 24; i++) {
+      reset(e);
+      const P = randInt(rng, 1, 200), C = randInt(rng, 1, 37);
+      const x = randArray(rng, P * C, 3), dy = randArray(rng, P * C), d0 = randArray(rng, P * C);
+      const scale = randArray(rng, C, 2), shift = randArray(rng, C, 2), k = randArray(rng, C), u = randArray(rng, C), b = randArray(rng, C);
+      const xp = put(e, x), dyp = put(e, dy), dxp = put(e, d0), yp = put(e, P * C);
+      const sc = put(e, scale), sh = put(e, shift), kp = put(e, k), up = put(e, u), bp = put(e, b);
+      for (const [p0, p1] of splits(rng, P)) {
+        e.k.bn_apply(xp, C, sc, sh, yp, p0, p1);
+        e.k.bn_backward_dx(dyp, xp, C, kp, up, bp, dxp, p0, p1);
+      }
+      const y = get(e, yp, P * C), dx = get(e, dxp, P * C);
+      const what = `${e.name} P ${P} C ${C}`;
+      for (let p = 0; p < P; p++) for (let c = 0; c < C; c++) {
+        const j = p * C + c;
+        // One rounding per operation, in the kernel's order: exact equality with f32 emulation.
+        assert.equal(y[j], Math.fround(Math.fround(x[j]! * scale[c]!) + shift[c]!), `${what} apply ${j}`);
+        const t = Math.fround(Math.fround(k[c]! * dy[j]!) + Math.fround(Math.fround(u[c]! * x[j]!) + b[c]!));
+        assert.equal(dx[j], Math.fround(d0[j]! + t), `${what} dx ${j}`);
+      }
+      // In place: y may be x.
+      e.k.bn_apply(xp, C, sc, sh, xp, 0, P);
+      assert.deepEqual(get(e, xp, P * C), y, `${what} apply in place`);
+
+      const n = randInt(rng, 1, 300);
+      const r = randArray(rng, n), g = randArray(rng, n);
+      for (let j = 0; j < n; j += 7) r[j] = 0;
+      const rp = put(e, r), gp = put(e, g);
+      for (const [i0, i1] of splits(rng, n)) e.k.relu_backward_inplace(rp, gp, i0, i1);
+      const got = get(e, gp, n);
+      for (let j = 0; j < n; j++) assert.equal(got[j], r[j]! > 0 ? g[j]! : 0, `relu backward in place ${j}`);
+    }
+  }
+});

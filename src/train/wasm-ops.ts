@@ -60,6 +60,10 @@ export async function wasmTrainOps(mem: TrainMemory, threads: number): Promise<W
       const dy = a.dOutputs[0], dx = a.dInputs[0];
       if (dy !== undefined && dx !== undefined) tk.reluBackward(at(a.outputs[0]), at(dy), at(dx), sizeOf(a.shapes.outputs[0]!));
     },
+    backwardInPlace: (a) => {
+      const dy = a.dOutputs[0];
+      if (dy !== undefined) tk.reluBackwardInPlace(at(a.outputs[0]), at(dy), sizeOf(a.shapes.outputs[0]!));
+    },
   };
   // Same-shape Add (residual joins) on the SIMD elementwise kernel; broadcasting Adds stay on the reference op.
   const refAdd = REF_TRAIN_OPS.Add!;
@@ -90,13 +94,13 @@ export async function wasmTrainOps(mem: TrainMemory, threads: number): Promise<W
 /**
  * Training-mode BatchNormalization on channels-last data: the per-channel reductions run in the
  * SIMD kernels (channel_stats shifted by the running mean for a well-conditioned variance,
- * bn_backward_sums), the per-element affine maps in pixel-major loops. Same semantics and saved
+ * bn_backward_sums), the per-element maps too (bn_apply, bn_backward_dx), split over pixels. Same semantics and saved
  * layout as the reference op (ops/batchnorm.ts), which still handles inference mode.
  */
 function fastBatchNorm(mem: TrainMemory, tk: TrainKernels): TrainOp<'BatchNormalization'> {
   const ref = REF_TRAIN_OPS.BatchNormalization!;
   const scratch = (C: number): { ptr: number; f: (k: number) => Float32Array } => {
-    const ptr = mem.alloc(4 * C * 4, 'workspace');
+    const ptr = mem.alloc(5 * C * 4, 'workspace');
     return { ptr, f: (k) => mem.f32(ptr + k * C * 4, C) };
   };
   return {
@@ -127,7 +131,7 @@ function fastBatchNorm(mem: TrainMemory, tk: TrainKernels): TrainOp<'BatchNormal
           rv![c] = rv![c]! * mom + unbiased * (1 - mom);
         }
       }
-      for (let o = 0, i = 0; o < P; o++) for (let c = 0; c < C; c++, i++) y[i] = x![i]! * scale[c]! + shift[c]!;
+      tk.batchNormApply(at(x), P, C, t.ptr + 2 * C * 4, t.ptr + 3 * C * 4, at(y));
       if (a.save) a.saved[2]![0] = 1;
       mem.release(t.ptr);
     },
@@ -141,20 +145,17 @@ function fastBatchNorm(mem: TrainMemory, tk: TrainKernels): TrainOp<'BatchNormal
       const mean = a.saved[0]!, istd = a.saved[1]!;
       const C = xs[1]!, P = sizeOf(xs) / C;
       const t = scratch(C);
-      const sdy = t.f(0), sdyx = t.f(1), k = t.f(2), off = t.f(3);
+      const sdy = t.f(0), sdyx = t.f(1), k = t.f(2), u = t.f(3), b = t.f(4);
       tk.batchNormBackwardSums(at(dy), at(x), P, C, at(mean), at(istd), t.ptr, t.ptr + C * 4);
       for (let c = 0; c < C; c++) {
         if (dBeta !== undefined) dBeta[c]! += sdy[c]!;
         if (dGamma !== undefined) dGamma[c]! += sdyx[c]!;
-        // dx = γ·istd·(dy − Σdy/P − x̂·Σdy·x̂/P), x̂ = (x − μ)·istd, as k·dy + (u·x + off).
+        // dx = γ·istd·(dy − Σdy/P − (x − μ)·istd·Σdy·x̂/P) = k·dy + u·x + b.
         k[c] = gamma[c]! * istd[c]!;
-        off[c] = (sdyx[c]! / P) * istd[c]!; // coefficient of (x − μ)
+        u[c] = -k[c]! * istd[c]! * (sdyx[c]! / P);
+        b[c] = -k[c]! * (sdy[c]! / P) - u[c]! * mean[c]!;
       }
-      if (dx !== undefined) {
-        for (let o = 0, i = 0; o < P; o++) {
-          for (let c = 0; c < C; c++, i++) dx[i]! += k[c]! * (dy[i]! - sdy[c]! / P - (x[i]! - mean[c]!) * off[c]!);
-        }
-      }
+      if (dx !== undefined) tk.batchNormBackwardDx(at(dy), at(x), P, C, t.ptr + 2 * C * 4, t.ptr + 3 * C * 4, t.ptr + 4 * C * 4, at(dx));
       mem.release(t.ptr);
     },
   };

@@ -377,6 +377,12 @@ export type TrainingKernels = {
   readonly bn_backward_sums: (dy: number, x: number, P: number, C: number, mean: number, invstd: number, sdy: number, sdyx: number, c0: number, c1: number) => void;
   /** dx[i] += y[i] > 0 ? dy[i] : 0 over [i0, i1). */
   readonly relu_backward: (y: number, dy: number, dx: number, i0: number, i1: number) => void;
+  /** y[p, c] = x[p, c]·scale[c] + shift[c] over pixels [p0, p1) of C channels (y may be x). */
+  readonly bn_apply: (x: number, C: number, scale: number, shift: number, y: number, p0: number, p1: number) => void;
+  /** dx[p, c] += k[c]·dy[p, c] + u[c]·x[p, c] + b[c] over pixels [p0, p1). */
+  readonly bn_backward_dx: (dy: number, x: number, C: number, k: number, u: number, b: number, dx: number, p0: number, p1: number) => void;
+  /** dy[i] = y[i] > 0 ? dy[i] : 0 over [i0, i1). */
+  readonly relu_backward_inplace: (y: number, dy: number, i0: number, i1: number) => void;
   readonly conv2d_wgrad_scratch_bytes: (rows: number, OW: number, OC: number) => number;
   readonly conv2d_wgrad_acc_bytes: (Cin: number, kh: number, kw: number, OC: number) => number;
   readonly dwconv2d_wgrad_acc_bytes: (C: number, kh: number, kw: number) => number;
@@ -397,6 +403,9 @@ function trainingKernels(e: Record<string, unknown>): TrainingKernels {
     channel_stats: exported(e, 'channel_stats'),
     bn_backward_sums: exported(e, 'bn_backward_sums'),
     relu_backward: exported(e, 'relu_backward'),
+    bn_apply: exported(e, 'bn_apply'),
+    bn_backward_dx: exported(e, 'bn_backward_dx'),
+    relu_backward_inplace: exported(e, 'relu_backward_inplace'),
     conv2d_wgrad_scratch_bytes: exported(e, 'conv2d_wgrad_scratch_bytes'),
     conv2d_wgrad_acc_bytes: exported(e, 'conv2d_wgrad_acc_bytes'),
     dwconv2d_wgrad_acc_bytes: exported(e, 'dwconv2d_wgrad_acc_bytes'),

@@ -357,4 +357,19 @@ export class TrainKernels {
   reluBackward(y: number, dy: number, dx: number, n: number): void {
     this.exec('relu_backward', [y, dy, dx, 0, 0], 3, 4, -1, n, 64, 0, 0, n);
   }
+
+  /** dy[i] = y[i] > 0 ? dy[i] : 0 for i < n: the gradient overwrites dy. */
+  reluBackwardInPlace(y: number, dy: number, n: number): void {
+    this.exec('relu_backward_inplace', [y, dy, 0, 0], 2, 3, -1, n, 64, 0, 0, n);
+  }
+
+  /** y[p, c] = x[p, c]·scale[c] + shift[c] over P pixels of C channels (y may be x). */
+  batchNormApply(x: number, P: number, C: number, scale: number, shift: number, y: number): void {
+    this.exec('bn_apply', [x, C, scale, shift, y, 0, 0], 5, 6, -1, P, 1, 0, 0, P * C);
+  }
+
+  /** dx[p, c] += k[c]·dy[p, c] + u[c]·x[p, c] + b[c] over P pixels of C channels. */
+  batchNormBackwardDx(dy: number, x: number, P: number, C: number, k: number, u: number, b: number, dx: number): void {
+    this.exec('bn_backward_dx', [dy, x, C, k, u, b, dx, 0, 0], 7, 8, -1, P, 1, 0, 0, P * C);
+  }
 }

@@ -82,7 +82,7 @@ export function dwconv2d_dr_scratch_bytes(C: i32, OW: i32, kh: i32, kw: i32, sh:
 // src/kernels/wasm/README.md ("Training kernels"); driver: src/kernels/wasm/train.ts.
 export { conv2dWgrad as conv2d_wgrad, conv2dWgradGather as conv2d_wgrad_gather, conv2dAcc as conv2d_acc, conv2dPackWeights as conv2d_pack_weights, f32CopyPad as f32_copy_pad } from "./train-conv";
 export { dwconv2dWgrad as dwconv2d_wgrad, dwconv2dDgrad as dwconv2d_dgrad, dwconv2dPackWeights as dwconv2d_pack_weights } from "./train-dw";
-export { channelStats as channel_stats, bnBackwardSums as bn_backward_sums, reluBackward as relu_backward } from "./train-norm";
+export { channelStats as channel_stats, bnBackwardSums as bn_backward_sums, reluBackward as relu_backward, bnApply as bn_apply, bnBackwardDx as bn_backward_dx, reluBackwardInPlace as relu_backward_inplace } from "./train-norm";
 import { wgScratchBytes, wgAccBytes, wggScratchBytes, wggAccBytes } from "./train-conv";
 import { dwWgAccBytes } from "./train-dw";
 

@@ -196,3 +196,67 @@ export function reluBackward(y: usize, dy: usize, dx: usize, i0: i32, i1: i32): 
     store<f32>(dx + o, load<f32>(dx + o) + (load<f32>(y + o) > 0 ? load<f32>(dy + o) : <f32>0));
   }
 }
+
+/**
+ * bn_apply(x, C, scale, shift, y, p0, p1): y[p, c] = x[p, c]·scale[c] + shift[c] for pixels [p0, p1)
+ * (BatchNorm's affine map once the batch statistics are folded into scale/shift; y may be x).
+ */
+export function bnApply(x: usize, C: i32, scale: usize, shift: usize, y: usize, p0: i32, p1: i32): void {
+  let cB = <usize>C << 2;
+  for (let p = p0; p < p1; p++) {
+    let xp = x + <usize>p * cB;
+    let yp = y + <usize>p * cB;
+    let c = 0;
+    for (; c + 8 <= C; c += 8) {
+      let o = <usize>c << 2;
+      v128.store(yp + o, f32x4.add(f32x4.mul(v128.load(xp + o), v128.load(scale + o)), v128.load(shift + o)));
+      v128.store(yp + o, f32x4.add(f32x4.mul(v128.load(xp + o, 16), v128.load(scale + o, 16)), v128.load(shift + o, 16)), 16);
+    }
+    for (; c + 4 <= C; c += 4) {
+      let o = <usize>c << 2;
+      v128.store(yp + o, f32x4.add(f32x4.mul(v128.load(xp + o), v128.load(scale + o)), v128.load(shift + o)));
+    }
+    for (; c < C; c++) {
+      let o = <usize>c << 2;
+      store<f32>(yp + o, load<f32>(xp + o) * load<f32>(scale + o) + load<f32>(shift + o));
+    }
+  }
+}
+
+/**
+ * bn_backward_dx(dy, x, C, k, u, b, dx, p0, p1): dx[p, c] += k[c]·dy[p, c] + u[c]·x[p, c] + b[c] for
+ * pixels [p0, p1): BatchNorm's input gradient with the per-channel sums folded into k, u, b
+ * (k = γ·istd, u = −k·istd·Σdy·x̂/P, b = −k·Σdy/P − u·mean).
+ */
+export function bnBackwardDx(dy: usize, x: usize, C: i32, k: usize, u: usize, b: usize, dx: usize, p0: i32, p1: i32): void {
+  let cB = <usize>C << 2;
+  for (let p = p0; p < p1; p++) {
+    let off = <usize>p * cB;
+    let gp = dy + off, xp = x + off, dp = dx + off;
+    let c = 0;
+    for (; c + 4 <= C; c += 4) {
+      let o = <usize>c << 2;
+      let t = f32x4.add(f32x4.mul(v128.load(k + o), v128.load(gp + o)), f32x4.add(f32x4.mul(v128.load(u + o), v128.load(xp + o)), v128.load(b + o)));
+      v128.store(dp + o, f32x4.add(v128.load(dp + o), t));
+    }
+    for (; c < C; c++) {
+      let o = <usize>c << 2;
+      store<f32>(dp + o, load<f32>(dp + o) + (load<f32>(k + o) * load<f32>(gp + o) + (load<f32>(u + o) * load<f32>(xp + o) + load<f32>(b + o))));
+    }
+  }
+}
+
+/** relu_backward_inplace(y, dy, i0, i1): dy[i] = y[i] > 0 ? dy[i] : 0 (the gradient overwrites dy). */
+export function reluBackwardInPlace(y: usize, dy: usize, i0: i32, i1: i32): void {
+  let i = i0;
+  let z = f32x4.splat(0.0);
+  for (; i + 8 <= i1; i += 8) {
+    let o = <usize>i << 2;
+    v128.store(dy + o, v128.and(v128.load(dy + o), f32x4.gt(v128.load(y + o), z)));
+    v128.store(dy + o, v128.and(v128.load(dy + o, 16), f32x4.gt(v128.load(y + o, 16), z)), 16);
+  }
+  for (; i < i1; i++) {
+    let o = <usize>i << 2;
+    if (!(load<f32>(y + o) > 0)) store<f32>(dy + o, 0);
+  }
+}
