@@ -21,7 +21,7 @@ import { defaultCifar10Dir } from '../dist/src/node/paths.js';
 import { pruneModel } from '../dist/src/prune/apply.js';
 import { parseMethod } from '../dist/src/prune/spec.js';
 import { compile } from '../dist/src/runtime/session.js';
-import { finetune } from '../dist/src/train/finetune.js';
+import { finetune, sessionTeacher } from '../dist/src/train/finetune.js';
 import { createTrainer } from '../dist/src/train/trainer.js';
 
 const { values: o } = parseArgs({
@@ -35,6 +35,9 @@ const { values: o } = parseArgs({
     threads: { type: 'string', default: '2' },
     checkpoint: { type: 'string', default: 'store-all' },
     limit: { type: 'string' },
+    // alpha:T — distil from the unpruned model (knowledge distillation); dense rows distil from themselves,
+    // so every row still follows one recipe.
+    distill: { type: 'string' },
     'eval-limit': { type: 'string' },
     out: { type: 'string' },
     // Runs of different patterns can go in parallel processes: each writes its rows with --rows, and
@@ -56,7 +59,8 @@ const test = loadCifar10(dir, o['eval-limit'] ? Number(o['eval-limit']) : undefi
 const threads = Number(o.threads);
 const base = loadModel(o.model);
 const pre = base.metadata.preprocessing;
-const cfg = { epochs: Number(o.epochs), lr: Number(o.lr), warmupSteps: 0, seed: 1 };
+const distill = o.distill ? { alpha: Number(o.distill.split(':')[0]), temperature: Number(o.distill.split(':')[1] ?? 4) } : undefined;
+const cfg = { epochs: Number(o.epochs), lr: Number(o.lr), warmupSteps: 0, seed: 1, ...(distill ? { distill } : {}) };
 
 async function accuracy(model) {
   const s = await compile(model, { backend: 'wasm', threads });
@@ -69,7 +73,8 @@ const rows = [];
 for (const pattern of o.patterns.split(',')) {
   const pruned = pattern === 'dense' ? base : pruneModel(base, parseMethod(pattern), o.pw ? { pw: Number(o.pw) } : {}).model;
   const before = await accuracy(pruned);
-  const trainer = await createTrainer(pruned, { batch: Number(o.batch), threads, checkpoint: o.checkpoint, calibration: { data: train, pre } });
+  const trainer = await createTrainer(pruned, { batch: Number(o.batch), threads, checkpoint: o.checkpoint, calibration: { data: train, pre }, ...(distill ? { distill } : {}) });
+  const teacherSession = distill ? await compile(base, { backend: 'wasm', threads }) : undefined;
   let lastLog = 0;
   const r = await finetune(trainer, train, pre, cfg, {
     onStep: (s) => {
@@ -78,7 +83,8 @@ for (const pattern of o.patterns.split(',')) {
         process.stderr.write(`${pattern}: epoch ${s.epoch} step ${s.step}/${s.stepsPerEpoch} loss ${s.meanLoss.toFixed(3)} acc ${(s.trainAccuracy * 100).toFixed(1)}% ${s.imagesPerSec.toFixed(0)} img/s\n`);
       }
     },
-  });
+  }, undefined, teacherSession ? sessionTeacher(teacherSession) : undefined);
+  teacherSession?.dispose();
   const tuned = trainer.trainedModel();
   trainer.dispose();
   const after = await accuracy(tuned);
@@ -92,7 +98,7 @@ const meta = {
   date: new Date().toISOString().slice(0, 10),
   machine: `${cpus()[0]?.model ?? 'unknown'} x${cpus().length}, Node ${process.version}`,
   command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`,
-  recipe: `${cfg.epochs} epochs over ${train.count} training images (${train.files.map((f) => f.split('/').pop()).join(', ')}, JPEG-decoded pixels), batch ${o.batch}, SGD momentum 0.9, weight decay 5e-4, gradient norm clipped at 5, cosine lr from ${cfg.lr}, random crop (pad 4) + flip, seed 1; BatchNorm unfolded after every conv (calibrated on 512 training images) and folded back for the test; checkpointing ${o.checkpoint}, wasm kernels x${threads}`,
+  recipe: `${cfg.epochs} epochs over ${train.count} training images (${train.files.map((f) => f.split('/').pop()).join(', ')}, JPEG-decoded pixels), batch ${o.batch}, SGD momentum 0.9, weight decay 5e-4, gradient norm clipped at 5, cosine lr from ${cfg.lr}${distill ? `, distilled from the dense pretrained model (loss = ${1 - distill.alpha}·CE + ${distill.alpha}·T²·KL, T = ${distill.temperature})` : ''}, random crop (pad 4) + flip, seed 1; BatchNorm unfolded after every conv (calibrated on 512 training images) and folded back for the test; checkpointing ${o.checkpoint}, wasm kernels x${threads}`,
   test: `${test.count} images of ${test.file.split('/').pop()}`,
   testCount: test.count,
 };

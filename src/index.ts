@@ -26,7 +26,8 @@ export { batchTensor, imageTensor, topK, argmaxRows, type RgbaImage } from './da
 export { modelStats, type ModelStats, type NodeStats } from './analysis/stats.js';
 export { evaluateAccuracy, type AccuracyResult } from './analysis/accuracy.js';
 export { createTrainer, Trainer, type TrainerOptions, type TrainBackend, type PlanInfo, type TrainStepResult } from './train/trainer.js';
-export { finetune, type FinetuneConfig, type FinetuneHooks, type FinetuneResult, type StepInfo } from './train/finetune.js';
+export { finetune, sessionTeacher, type FinetuneConfig, type FinetuneHooks, type FinetuneResult, type StepInfo, type Teacher } from './train/finetune.js';
+export { distillationLoss, softmaxCrossEntropy, type DistillationConfig } from './train/ops/loss.js';
 export { CIFAR_AUGMENTATION, NO_AUGMENTATION, type Augmentation } from './train/data.js';
 export { unfoldBatchNorm, foldBatchNorm } from './train/bn-unfold.js';
 export {

@@ -96,4 +96,19 @@ describe('sparsecnn plan / finetune / train', () => {
     assert.match(bad.stderr, /--lr must be a positive number/);
     assertCleanError(cli('finetune', 'resnet20', '--data', join(tmp, 'nope'), '-o', join(tmp, 'z.onnx')), /does not exist/);
   });
+
+  it('finetune --teacher distils a pruned model from the dense one; bad distillation settings are usage errors', () => {
+    const data = dataDir();
+    const pruned = join(tmp, 'r20-24.onnx');
+    assert.equal(cli('prune', 'resnet20', '--method', 'colnm:2:4', '-o', pruned).code, 0);
+    const out = join(tmp, 'r20-24-kd.onnx');
+    const r = cli('finetune', pruned, '--teacher', 'resnet20', '--alpha', '0.7', '--temperature', '3', '--data', data, '--epochs', '1', '--batch', '16', '--limit', '32', '--eval-limit', '20', '-o', out, '--json');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /distilling from resnet20 \(alpha 0\.7, temperature 3\)/);
+    assert.equal((JSON.parse(r.stdout) as { steps: number }).steps, 2);
+    const bad = cli('finetune', pruned, '--teacher', 'resnet20', '--alpha', '1.5', '-o', join(tmp, 'w.onnx'));
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /--alpha must be in \[0, 1\]/);
+    assertCleanError(cli('finetune', pruned, '--teacher', 'resnet50', '--data', data, '--limit', '16', '--batch', '16', '-o', join(tmp, 'v.onnx')), /teacher/);
+  });
 });

@@ -11,6 +11,7 @@ import type { ValueType } from '../src/graph/ops/types.js';
 import type { Tensor } from '../src/graph/tensor.js';
 import { REF_KERNELS } from '../src/kernels/ref/index.js';
 import { int64ToF32, REF_TRAIN_OPS, softmaxCrossEntropy } from '../src/train/ops/index.js';
+import { distillationLoss } from '../src/train/ops/loss.js';
 import type { OpShapes, TrainOp } from '../src/train/ops/types.js';
 import { Rng } from '../src/zoo/rng.js';
 
@@ -445,5 +446,57 @@ describe('softmaxCrossEntropy', () => {
 
   it('refuses an out-of-range label', () => {
     assert.throws(() => softmaxCrossEntropy(logits, Int32Array.from([0, 1, 2, 3, 7]), n, classes), RangeError);
+  });
+});
+
+describe('distillationLoss', () => {
+  const n = 4;
+  const classes = 6;
+  const rng = new Rng(7);
+  const logits = Float32Array.from({ length: n * classes }, () => rng.normal() * 2);
+  const teacher = Float32Array.from({ length: n * classes }, () => rng.normal() * 3);
+  const labels = Int32Array.from([1, 0, 5, 2]);
+
+  it('alpha 0 is cross-entropy; a student equal to its teacher pays no teacher term', () => {
+    const d0 = new Float32Array(n * classes), d1 = new Float32Array(n * classes);
+    const ce = softmaxCrossEntropy(logits, labels, n, classes, d0);
+    const kd = distillationLoss(logits, labels, teacher, n, classes, { alpha: 0, temperature: 4 }, d1);
+    assert.equal(kd.loss, ce.loss);
+    assert.deepEqual(d1, d0);
+    const self = distillationLoss(logits, labels, logits, n, classes, { alpha: 1, temperature: 3 }, d1);
+    assert.ok(Math.abs(self.loss) < 1e-12, `KL(p || p) = ${self.loss}`);
+    for (const v of d1) assert.ok(Math.abs(v) < 1e-7);
+    assert.equal(self.correct, ce.correct);
+  });
+
+  it('the teacher term is T²·KL(teacher_T || student_T), and its gradient equals finite differences', () => {
+    const cfg = { alpha: 0.7, temperature: 2.5 };
+    const T = cfg.temperature;
+    let kl = 0;
+    for (let r = 0; r < n; r++) {
+      const sm = (x: Float32Array) => {
+        const row = Array.from(x.subarray(r * classes, (r + 1) * classes), (v) => Math.exp(v / T));
+        const s = row.reduce((a, b) => a + b, 0);
+        return row.map((v) => v / s);
+      };
+      const p = sm(teacher), q = sm(logits);
+      for (let j = 0; j < classes; j++) kl += p[j]! * Math.log(p[j]! / q[j]!);
+    }
+    const want = (1 - cfg.alpha) * softmaxCrossEntropy(logits, labels, n, classes).loss + (cfg.alpha * T * T * kl) / n;
+    const d = new Float32Array(n * classes);
+    const got = distillationLoss(logits, labels, teacher, n, classes, cfg, d);
+    assert.ok(Math.abs(got.loss - want) < 1e-9 * (1 + want), `${got.loss} vs ${want}`);
+    const h = 1e-2;
+    for (let j = 0; j < logits.length; j++) {
+      const x = logits.slice();
+      x[j] = logits[j]! + h;
+      const hp = x[j]!;
+      const lp = distillationLoss(x, labels, teacher, n, classes, cfg).loss;
+      x[j] = logits[j]! - h;
+      const hm = x[j]!;
+      const lm = distillationLoss(x, labels, teacher, n, classes, cfg).loss;
+      const fd = (lp - lm) / (hp - hm);
+      assert.ok(Math.abs(fd - d[j]!) <= 1e-4 + 1e-2 * Math.abs(d[j]!), `dLogits[${j}] ${d[j]} vs ${fd}`);
+    }
   });
 });

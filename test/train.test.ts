@@ -7,7 +7,8 @@ import { parsePlanner, simulate } from '../src/plan/index.js';
 import { parseMethod } from '../src/prune/spec.js';
 import { pruneModel } from '../src/prune/apply.js';
 import { readPruningMetadata } from '../src/prune/metadata.js';
-import { finetune } from '../src/train/finetune.js';
+import { finetune, sessionTeacher } from '../src/train/finetune.js';
+import { distillationLoss } from '../src/train/ops/loss.js';
 import { foldBatchNorm, unfoldBatchNorm } from '../src/train/bn-unfold.js';
 import { batchTensor } from '../src/data/preprocess.js';
 import { compile } from '../src/runtime/session.js';
@@ -177,6 +178,27 @@ describe('training executor', () => {
     for (const [name, t] of wa) assert.deepEqual(wb.get(name)!.data, t.data, name);
     full.dispose();
     second.dispose();
+  });
+
+  it('distillation: the teacher sees the batch the student sees (a model distilled from itself starts at zero teacher loss)', async () => {
+    const model = loadModel('resnet20');
+    const data = realImages(16);
+    const distill = { alpha: 1, temperature: 4 };
+    const student = await createTrainer(model, { batch: 8, distill });
+    const teacher = await compile(model, { backend: 'wasm' });
+    // lr tiny: the step's loss is the loss of the starting weights; a layout mix-up would make it large.
+    const losses: number[] = [];
+    const cfg = { epochs: 1, lr: 1e-9, warmupSteps: 0, seed: 2, distill };
+    await finetune(student, data, model.metadata.preprocessing!, cfg, { maxSteps: 1, onStep: (s) => losses.push(s.loss) }, undefined, sessionTeacher(teacher));
+    assert.equal(losses.length, 1);
+    assert.ok(losses[0]! < 1e-6, `teacher loss of a model against itself: ${losses[0]}`);
+    // The check can fail: logits other than the teacher's pay a teacher term.
+    const t = student.teacherLogitsView;
+    const other = t.map((v, i) => v + ((i * 7) % 5) - 2);
+    assert.ok(distillationLoss(other, student.labelView, t, 8, 10, distill).loss > 0.1);
+    await assert.rejects(finetune(student, data, model.metadata.preprocessing!, { epochs: 1, lr: 0.01, warmupSteps: 0, seed: 2, distill }), /distillation needs a teacher/);
+    student.dispose();
+    teacher.dispose();
   });
 
   it('BatchNorm unfolding keeps the function, and folding it back restores the structure', async () => {

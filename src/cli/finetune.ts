@@ -12,8 +12,9 @@ import { loadCifar10, loadCifar10Train } from '../node/data.js';
 import { readBytes, writeNewFile } from '../node/files.js';
 import { saveModel } from '../node/models.js';
 import { defaultCifar10Dir } from '../node/paths.js';
+import { feedInputs } from '../runtime/bind.js';
 import { compile } from '../runtime/session.js';
-import { finetune, type StepInfo } from '../train/finetune.js';
+import { finetune, sessionTeacher, type StepInfo } from '../train/finetune.js';
 import { CIFAR_AUGMENTATION, NO_AUGMENTATION } from '../train/data.js';
 import { createTrainer, type TrainBackend } from '../train/trainer.js';
 import { buildZooModel, zooEntry } from '../zoo/index.js';
@@ -38,6 +39,9 @@ interface TrainCliOptions {
   augment: boolean;
   bnUnfold: boolean;
   clip: number;
+  teacher?: string;
+  alpha: number;
+  temperature: number;
   output: string;
   force?: boolean;
   resume?: boolean;
@@ -59,6 +63,14 @@ function parseUnit(name: string): (v: string) => number {
   return (v: string) => {
     const x = Number(v);
     if (!Number.isFinite(x) || x < 0 || x >= 1) throw new InvalidArgumentError(`${name} must be in [0, 1), got '${v}'`);
+    return x;
+  };
+}
+
+function parseUnitClosed(name: string): (v: string) => number {
+  return (v: string) => {
+    const x = Number(v);
+    if (!Number.isFinite(x) || x < 0 || x > 1) throw new InvalidArgumentError(`${name} must be in [0, 1], got '${v}'`);
     return x;
   };
 }
@@ -89,6 +101,9 @@ function trainOptions(cmd: Command, defaults: { lr: number; epochs: number }): C
     .option('--no-augment', 'no random crop / flip')
     .option('--no-bn-unfold', 'train a BN-folded model as it is (otherwise a calibrated BatchNorm is put after each conv and folded back at the end)')
     .option('--clip <norm>', 'clip the gradient\'s global L2 norm (0: off)', parseNonNegative('--clip'), 5)
+    .option('--teacher <model>', 'distil from this model (.onnx or zoo name), e.g. the dense model a pruned one came from')
+    .option('--alpha <x>', 'with --teacher: weight of the teacher term, loss = (1-a)·CE + a·T²·KL', parseUnitClosed('--alpha'), 0.5)
+    .option('--temperature <T>', 'with --teacher: softmax temperature of the teacher term', parsePositive('--temperature'), 4)
     .requiredOption('-o, --output <file.onnx>', 'where to write the trained model')
     .option('--force', 'overwrite the output file (and restart over an existing state file)')
     .option('--resume', 'continue from the state file of an interrupted run (same options)')
@@ -98,7 +113,7 @@ function trainOptions(cmd: Command, defaults: { lr: number; epochs: number }): C
     .option('-q, --quiet', 'no progress bars or notes');
 }
 
-async function runTraining(model: Model, opts: TrainCliOptions, out: Output, verb: string): Promise<void> {
+async function runTraining(model: Model, opts: TrainCliOptions, out: Output, verb: string, teacherModel?: Model): Promise<void> {
   if (opts.backend !== 'wasm' && opts.backend !== 'ref') fail('INVALID_ARGUMENT', `unknown training backend '${opts.backend}' (wasm, ref)`);
   const statePath = opts.state ?? `${opts.output}.state`;
   if (existsSync(opts.output) && opts.force !== true) fail('EXISTS', `'${opts.output}' already exists; pass --force to overwrite it`);
@@ -109,16 +124,21 @@ async function runTraining(model: Model, opts: TrainCliOptions, out: Output, ver
   const dir = opts.data ?? defaultCifar10Dir();
   const train = loadCifar10Train(dir, opts.limit);
   const pre = preprocessingFor(model, {}, out);
+  const distill = { alpha: opts.alpha, temperature: opts.temperature };
+  if (teacherModel !== undefined) checkTeacher(teacherModel, model);
   const trainer = await createTrainer(model, {
     batch: opts.batch, backend: opts.backend as TrainBackend, threads: opts.threads, checkpoint: opts.checkpoint,
     momentum: opts.momentum, weightDecay: opts.wd, augmentation: opts.augment ? CIFAR_AUGMENTATION : NO_AUGMENTATION, clipNorm: opts.clip,
     ...(opts.bnUnfold ? { calibration: { data: train, pre } } : {}),
+    ...(teacherModel !== undefined ? { distill } : {}),
   });
+  const teacherSession = teacherModel === undefined ? undefined : await compile(teacherModel, { backend: 'wasm', threads: opts.threads });
   try {
+    if (teacherModel !== undefined) out.note(`distilling from ${teacherModel.metadata.name} (alpha ${opts.alpha}, temperature ${opts.temperature})`);
     if (trainer.unfoldedBatchNorms > 0) out.note(`BatchNorm unfolded after ${trainer.unfoldedBatchNorms} convs for training (folded back in the output)`);
     if (trainer.maskedParams.length > 0) out.note(`${trainer.maskedParams.length} pruned layers: their zeros stay zero`);
     out.note(`${verb} ${model.metadata.name} on ${train.count} images of ${train.files.join(', ')}: ${opts.epochs} epochs, batch ${opts.batch}, lr ${opts.lr}, ${opts.backend} x${opts.threads}`);
-    const config = { epochs: opts.epochs, lr: opts.lr, warmupSteps: opts.warmup, seed: opts.seed };
+    const config = { epochs: opts.epochs, lr: opts.lr, warmupSteps: opts.warmup, seed: opts.seed, ...(teacherModel !== undefined ? { distill } : {}) };
     const resume = opts.resume === true ? readBytes(statePath, 'state file') : undefined;
     let bar: ReturnType<Output['progress']> | undefined;
     let barEpoch = -1;
@@ -143,7 +163,7 @@ async function runTraining(model: Model, opts: TrainCliOptions, out: Output, ver
       saveState: (bytes) => writeNewFile(statePath, bytes, true),
       saveEvery: 50,
       ...(opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {}),
-    }, resume);
+    }, resume, teacherSession === undefined ? undefined : sessionTeacher(teacherSession));
     bar?.stop();
     const plan = trainer.plan();
     if (!result.completed) {
@@ -170,7 +190,19 @@ async function runTraining(model: Model, opts: TrainCliOptions, out: Output, ver
     out.line(`wrote ${opts.output}: test top-1 ${(acc.top1 * 100).toFixed(2)}% (${acc.correct}/${acc.images}, ${test.file}); ${result.globalStep} steps in ${result.seconds.toFixed(0)} s; checkpoints ${plan.planner}, predicted peak ${mib(plan.predictedPeakBytes)}`);
   } finally {
     trainer.dispose();
+    teacherSession?.dispose();
   }
+}
+
+/** A teacher must take the student's images and give logits over the same classes. */
+function checkTeacher(teacher: Model, student: Model): void {
+  const describe = (m: Model): string => {
+    const i = feedInputs(m.graph)[0];
+    const o = m.graph.outputs[0];
+    return `input ${i === undefined ? '?' : `[${i.shape.slice(1).join(',')}]`} → ${o === undefined ? '?' : `[${o.shape.slice(1).join(',')}]`}`;
+  };
+  const t = describe(teacher), s = describe(student);
+  if (t !== s) fail('INVALID_ARGUMENT', `the teacher ${teacher.metadata.name} (${t}) does not fit the student ${student.metadata.name} (${s}): it must take the same images and give the same classes`);
 }
 
 export function register(program: Command): void {
@@ -188,10 +220,11 @@ Examples:
   $ sparsecnn prune resnet20 --pattern colnm:2:4 -o r20-24.onnx
   $ sparsecnn finetune r20-24.onnx --epochs 2 -o r20-24-ft.onnx
   $ sparsecnn finetune resnet56 --epochs 1 --checkpoint linear --threads 2 -o r56-ft.onnx
-  $ sparsecnn finetune r20-24.onnx --epochs 2 -o r20-24-ft.onnx --resume`)
+  $ sparsecnn finetune r20-24.onnx --epochs 2 -o r20-24-ft.onnx --resume
+  $ sparsecnn finetune r20-24.onnx --teacher resnet20 --epochs 2 -o r20-24-kd.onnx   # distil from the dense model`)
     .action(action(async (spec: string, opts: TrainCliOptions) => {
       const out = new Output(opts);
-      await runTraining(out.loadModel(spec), opts, out, 'finetune');
+      await runTraining(out.loadModel(spec), opts, out, 'finetune', opts.teacher === undefined ? undefined : out.loadModel(opts.teacher));
     }));
 
   trainOptions(program
@@ -206,6 +239,6 @@ Examples:
       const out = new Output(opts);
       const e = zooEntry(name);
       if (e.dataset !== 'cifar10') fail('UNSUPPORTED', `train needs a CIFAR-10 zoo model (resnet20, resnet56, mobilenetv2-cifar); ${name} is an ImageNet-shaped model`);
-      await runTraining(buildZooModel(name, { seed: opts.seed, batchNorm: true }), opts, out, 'train');
+      await runTraining(buildZooModel(name, { seed: opts.seed, batchNorm: true }), opts, out, 'train', opts.teacher === undefined ? undefined : out.loadModel(opts.teacher));
     }));
 }

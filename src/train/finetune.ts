@@ -9,8 +9,11 @@
 import type { ImageBatch } from '../data/cifar10.js';
 import { fail } from '../errors.js';
 import type { Preprocessing } from '../graph/ir.js';
+import type { Session } from '../runtime/session.js';
+import { nhwcToNchw } from '../runtime/wasm/layout.js';
 import { Rng } from '../zoo/rng.js';
 import { cosineLr, epochOrder, mixSeed } from './data.js';
+import type { DistillationConfig } from './ops/loss.js';
 import type { Trainer } from './trainer.js';
 
 export interface FinetuneConfig {
@@ -19,6 +22,26 @@ export interface FinetuneConfig {
   readonly lr: number;
   readonly warmupSteps: number;
   readonly seed: number;
+  /** Knowledge distillation from a teacher (the trainer must be created with the same `distill`). */
+  readonly distill?: DistillationConfig;
+}
+
+/**
+ * A teacher for distillation: writes its [batch, classes] logits for the batch into `out`, given the
+ * trainer's input batch (channels-last, shape [N, C, H, W] in IR order, already preprocessed).
+ */
+export type Teacher = (inputNhwc: Float32Array, shape: readonly [number, number, number, number], out: Float32Array) => Promise<void>;
+
+/** A compiled model (e.g. the dense model a pruned one came from) as a distillation teacher. */
+export function sessionTeacher(session: Session): Teacher {
+  const input = session.inputNames[0]!;
+  const output = session.outputNames[0]!;
+  return async (x, shape, out) => {
+    const r = await session.run({ [input]: { dtype: 'float32', shape: [...shape], data: nhwcToNchw(x, shape) } });
+    const logits = r[output]!;
+    if (logits.data.length !== out.length) fail('INVALID_ARGUMENT', `the teacher gives ${logits.data.length} logits for the batch, the student ${out.length}: the two models must share their classes`);
+    out.set(logits.data);
+  };
 }
 
 export interface StepInfo {
@@ -117,8 +140,11 @@ export function parseState(bytes: Uint8Array, source: string): { header: StateHe
  * Trains `trainer` on `data` for config.epochs epochs (from `resume`'s step when given). Batches
  * drop the incomplete tail of each epoch (shapes are static).
  */
-export async function finetune(trainer: Trainer, data: ImageBatch, pre: Preprocessing, config: FinetuneConfig, hooks: FinetuneHooks = {}, resume?: Uint8Array): Promise<FinetuneResult> {
+export async function finetune(trainer: Trainer, data: ImageBatch, pre: Preprocessing, config: FinetuneConfig, hooks: FinetuneHooks = {}, resume?: Uint8Array, teacher?: Teacher): Promise<FinetuneResult> {
   const batch = trainer.program.batch;
+  if ((config.distill === undefined) !== (teacher === undefined)) fail('INVALID_ARGUMENT', config.distill === undefined ? 'a teacher was given without a distillation config' : 'distillation needs a teacher model');
+  if (config.distill !== undefined && (trainer.distillation?.alpha !== config.distill.alpha || trainer.distillation.temperature !== config.distill.temperature)) fail('INVALID_ARGUMENT', 'the trainer was created with other distillation settings than this run');
+  const inShape = trainer.program.shapes.get(trainer.program.input)! as unknown as readonly [number, number, number, number];
   if (!Number.isInteger(config.epochs) || config.epochs < 1) fail('INVALID_ARGUMENT', `epochs must be a positive integer, got ${config.epochs}`);
   if (!(config.lr > 0)) fail('INVALID_ARGUMENT', `the learning rate must be positive, got ${config.lr}`);
   const stepsPerEpoch = Math.floor(data.count / batch);
@@ -129,7 +155,8 @@ export async function finetune(trainer: Trainer, data: ImageBatch, pre: Preproce
   if (resume !== undefined) {
     const { header, arrays } = parseState(resume, 'the state file');
     const same = header.model === trainer.model.metadata.name && header.batch === batch && header.trainImages === data.count &&
-      header.config.epochs === config.epochs && header.config.lr === config.lr && header.config.seed === config.seed && header.config.warmupSteps === config.warmupSteps;
+      header.config.epochs === config.epochs && header.config.lr === config.lr && header.config.seed === config.seed && header.config.warmupSteps === config.warmupSteps &&
+      JSON.stringify(header.config.distill ?? null) === JSON.stringify(config.distill ?? null);
     if (!same) fail('INVALID_ARGUMENT', `the state file was written by a different run (model ${header.model}, batch ${header.batch}, ${header.trainImages} images, epochs ${header.config.epochs}, lr ${header.config.lr}, seed ${header.config.seed}); resume with the same settings`);
     trainer.loadStateArrays(arrays);
     globalStep = header.globalStep;
@@ -155,6 +182,7 @@ export async function finetune(trainer: Trainer, data: ImageBatch, pre: Preproce
     }
     for (let k = 0; k < batch; k++) idx[k] = order![b * batch + k]!;
     trainer.loadBatch(data, idx, pre, new Rng(mixSeed(config.seed, epoch, b)));
+    if (teacher !== undefined) await teacher(trainer.inputView, inShape, trainer.teacherLogitsView);
     const lr = cosineLr(config.lr, globalStep, totalSteps, config.warmupSteps);
     const r = trainer.step(lr);
     if (!Number.isFinite(r.loss)) fail('INVALID_ARGUMENT', `training diverged at step ${globalStep + 1} (loss ${r.loss}); lower the learning rate`);

@@ -20,7 +20,7 @@ import type { Rng } from '../zoo/rng.js';
 import { CIFAR_AUGMENTATION, fillBatch, type Augmentation } from './data.js';
 import { TrainExecutor, type OptimizerConfig } from './executor.js';
 import { REF_TRAIN_OPS } from './ops/index.js';
-import { softmaxCrossEntropy } from './ops/loss.js';
+import { distillationLoss, softmaxCrossEntropy, type DistillationConfig } from './ops/loss.js';
 import type { TrainOps } from './ops/types.js';
 import { buildProgram, type TrainProgram } from './program.js';
 import { TrainMemory } from './memory.js';
@@ -50,6 +50,12 @@ export interface TrainerOptions {
    * it a folded model trains as it is, which needs a small learning rate.
    */
   readonly calibration?: { readonly data: ImageBatch; readonly pre: Preprocessing; readonly images?: number };
+  /**
+   * Train against a teacher's logits too (knowledge distillation, ops/loss.ts distillationLoss):
+   * write the teacher's [batch, classes] logits for the loaded batch into teacherLogitsView before
+   * each step (finetune() does, given a teacher).
+   */
+  readonly distill?: DistillationConfig;
 }
 
 export interface PlanInfo {
@@ -76,10 +82,11 @@ export class Trainer {
     readonly program: TrainProgram,
     readonly executor: TrainExecutor,
     private readonly planSpec: string | readonly number[],
-    opts: TrainerOptions,
+    private readonly opts: TrainerOptions,
     private readonly wasm: WasmTrainContext | undefined,
     /** BatchNorm nodes added by unfolding (folded back on export). */
     readonly unfoldedBatchNorms: number,
+    private readonly teacherLogits: Float32Array | undefined,
   ) {
     this.opt = { momentum: opts.momentum ?? 0.9, weightDecay: opts.weightDecay ?? 5e-4, nesterov: opts.nesterov ?? false, clipNorm: opts.clipNorm ?? 5 };
     this.augmentation = opts.augmentation ?? CIFAR_AUGMENTATION;
@@ -102,8 +109,12 @@ export class Trainer {
       ops = wasm.ops;
     }
     const program = buildProgram(model, opts.batch, ops);
-    const ex = new TrainExecutor(program, { memory, loss: softmaxCrossEntropy });
-    const t = new Trainer(model, program, ex, opts.checkpoint ?? 'store-all', opts, wasm, added);
+    const d = opts.distill;
+    if (d !== undefined && !(d.alpha >= 0 && d.alpha <= 1 && d.temperature > 0)) fail('INVALID_ARGUMENT', `distillation needs alpha in [0, 1] and a positive temperature, got alpha ${d.alpha}, temperature ${d.temperature}`);
+    const teacher = d === undefined ? undefined : new Float32Array(opts.batch * program.classes);
+    const loss = d === undefined ? softmaxCrossEntropy : (l: Float32Array, y: Int32Array, n: number, k: number, dl: Float32Array) => distillationLoss(l, y, teacher!, n, k, d, dl);
+    const ex = new TrainExecutor(program, { memory, loss });
+    const t = new Trainer(model, program, ex, opts.checkpoint ?? 'store-all', opts, wasm, added, teacher);
     t.applyMasks(opts.freezeZeros ?? false);
     return t;
   }
@@ -138,6 +149,16 @@ export class Trainer {
 
   get labelView(): Int32Array {
     return this.executor.labelView;
+  }
+
+  /** The teacher's [batch, classes] logits for the loaded batch (trainers created with `distill` only). */
+  get teacherLogitsView(): Float32Array {
+    if (this.teacherLogits === undefined) fail('INVALID_ARGUMENT', 'this trainer was created without distillation: there are no teacher logits to set');
+    return this.teacherLogits;
+  }
+
+  get distillation(): DistillationConfig | undefined {
+    return this.opts.distill;
   }
 
   get stageCount(): number {

@@ -43,3 +43,44 @@ export function softmaxCrossEntropy(logits: Float32Array, labels: Int32Array | U
   }
   return { loss: n > 0 ? total / n : 0, correct };
 }
+
+export interface DistillationConfig {
+  /** Weight of the teacher term: loss = (1 − α)·CE(labels) + α·T²·KL(teacher_T ‖ student_T). In [0, 1]. */
+  readonly alpha: number;
+  /** Softmax temperature T of both distributions in the teacher term (> 0; 4 is usual for CIFAR). */
+  readonly temperature: number;
+}
+
+/**
+ * Knowledge distillation (Hinton et al.): cross-entropy on the labels blended with the KL divergence
+ * from the teacher's softened distribution. The T² factor keeps the soft term's gradient scale
+ * independent of T. `teacher` holds [n, classes] logits of the same batch. Accuracy counts the
+ * student against the labels. dLogits is OVERWRITTEN with
+ *   ((1 − α)·(softmax(s) − onehot) + α·T·(softmax(s/T) − softmax(t/T))) / n.
+ */
+export function distillationLoss(logits: Float32Array, labels: Int32Array | Uint8Array, teacher: Float32Array, n: number, classes: number, cfg: DistillationConfig, dLogits?: Float32Array): LossResult {
+  const { alpha, temperature: T } = cfg;
+  const ce = softmaxCrossEntropy(logits, labels, n, classes, dLogits);
+  if (teacher.length < n * classes) throw new RangeError(`distillationLoss: need ${n}×${classes} teacher logits, got ${teacher.length}`);
+  let kl = 0;
+  const ps = new Float64Array(classes), pt = new Float64Array(classes);
+  for (let r = 0; r < n; r++) {
+    const base = r * classes;
+    softmaxRow(logits, base, classes, T, ps);
+    softmaxRow(teacher, base, classes, T, pt);
+    for (let j = 0; j < classes; j++) {
+      if (pt[j]! > 0) kl += pt[j]! * (Math.log(pt[j]!) - Math.log(Math.max(ps[j]!, 1e-300)));
+      if (dLogits !== undefined) dLogits[base + j] = (1 - alpha) * dLogits[base + j]! + (alpha * T * (ps[j]! - pt[j]!)) / n;
+    }
+  }
+  const loss = (1 - alpha) * ce.loss + (n > 0 ? (alpha * T * T * kl) / n : 0);
+  return { loss, correct: ce.correct };
+}
+
+function softmaxRow(x: Float32Array, base: number, classes: number, T: number, out: Float64Array): void {
+  let max = -Infinity;
+  for (let j = 0; j < classes; j++) max = Math.max(max, x[base + j]!);
+  let sum = 0;
+  for (let j = 0; j < classes; j++) sum += out[j] = Math.exp((x[base + j]! - max) / T);
+  for (let j = 0; j < classes; j++) out[j]! /= sum;
+}
