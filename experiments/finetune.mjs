@@ -115,7 +115,9 @@ function renderTable(meta, rows) {
     `# Fine-tuning ${meta.model} after pruning`,
     '',
     `- date: ${meta.date}; machine: ${meta.machine}`,
-    `- command: \`${meta.command}\`` + (rows.some((r) => r.command && r.command !== meta.command) ? ' (rows from parallel runs: ' + [...new Set(rows.map((r) => `\`${r.command}\``))].join(', ') + ')' : ''),
+    ...(new Set(rows.map((r) => r.command ?? meta.command)).size > 1
+      ? ['- commands (one process per row, run in parallel, then merged with `--from`):', ...[...new Set(rows.map((r) => r.command))].map((c) => `  - \`${c}\``)]
+      : [`- command: \`${meta.command}\``]),
     `- recipe: ${meta.recipe}`,
     `- test: ${meta.test}`,
     '',
