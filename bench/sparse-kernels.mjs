@@ -5,7 +5,10 @@
  *    weights pruned by colNmMask (l2) at 2:4, 1:4, 2:8, 1:8;
  *  - dwconv2d_dr (DEPrune DR) vs the dense dwconv2d on MobileNetV2 depthwise shapes, weights pruned by
  *    DCP-BH (T = 32, h = 4, align auto) at 50%, 70%, 90%, and with every weight pruned (the kernel's
- *    sparsity-independent floor: transposes and epilogue only).
+ *    sparsity-independent floor: transposes and epilogue only);
+ *  - dwconv2d_vs (vector-sparse NHWC depthwise) vs the dense dwconv2d on the same shapes and on
+ *    EfficientNet-B0 3x3/5x5 ones, weights pruned by DCP-BH with lanes = 4 ((4-channel, tap) units)
+ *    at 50%, 70%, 90%. --dw dr|vs|both picks the depthwise kernels (default both).
  * Per layer and repetition, every kernel is warmed up, then RUNS rounds time each kernel once (≥ 20 ms
  * of repeated calls), round-robin; the repetition's speedup is the median over rounds of that round's
  * dense ms / sparse ms (the machine is shared: load that changes between rounds hits both sides of a
@@ -49,14 +52,21 @@ const CONVS = [
   ['1x1 1024→256 @14x14', 14, 14, 1024, 256, 1, 1, 0],
 ];
 const NMS = [[2, 4], [1, 4], [2, 8], [1, 8]];
-/** [label, H (input), C, stride] — MobileNetV2 depthwise 3x3, pad 1. */
+/** [label, H (input), C, stride, k] — MobileNetV2 (3x3) and EfficientNet-B0 (3x3, 5x5) depthwise, pad k/2. */
 const DWS = [
-  ['dw3x3 C=144 @56x56 s1', 56, 144, 1],
-  ['dw3x3 C=192 @28x28 s1', 28, 192, 1],
-  ['dw3x3 C=384 @14x14 s1', 14, 384, 1],
-  ['dw3x3 C=960 @7x7 s1', 7, 960, 1],
-  ['dw3x3 C=96 @112x112 s2', 112, 96, 2],
+  ['dw3x3 C=144 @56x56 s1', 56, 144, 1, 3],
+  ['dw3x3 C=192 @28x28 s1', 28, 192, 1, 3],
+  ['dw3x3 C=384 @14x14 s1', 14, 384, 1, 3],
+  ['dw3x3 C=960 @7x7 s1', 7, 960, 1, 3],
+  ['dw3x3 C=96 @112x112 s2', 112, 96, 2, 3],
+  ['dw3x3 C=240 @28x28 s1 (EffNet)', 28, 240, 1, 3],
+  ['dw5x5 C=480 @14x14 s1 (EffNet)', 14, 480, 1, 5],
+  ['dw5x5 C=1152 @7x7 s1 (EffNet)', 7, 1152, 1, 5],
+  ['dw5x5 C=144 @56x56 s2 (EffNet)', 56, 144, 2, 5],
 ];
+const DW_KERNELS = opt('--dw', 'both');
+/** Vector-sparse ratios (DCP-BH, lanes 4). */
+const VS_RATIOS = [0.5, 0.7, 0.9];
 /** DCP-BH ratios; 1 = every weight pruned: no multiply-add at all, the layout work alone (the DR kernel's floor). */
 const DW_RATIOS = [0.5, 0.7, 0.9, 1];
 
@@ -155,29 +165,40 @@ async function convLayer(c) {
 }
 
 async function dwLayer(c) {
-  const [, H, C, s] = c;
-  const OH = Math.floor((H + 2 - 3) / s) + 1;
-  const w = randWeights(C * 9, 9, 12);
-  const packs = DW_RATIOS.map((ratio) => {
-    if (ratio === 1) return { label: 'all pruned (floor)', realized: 1, pk: P.packDepthwiseDr(new Float32Array(C * 9), C, 3, 3) };
-    const m = depruneMask(w, C, 3, 3, { mode: 'dcp-bh', ratio, groupWidth: 32, hardwareTile: 4, align: 'auto' });
-    const wm = w.map((v, i) => (m.mask[i] ? v : 0));
-    return { label: `DCP-BH ${Math.round(ratio * 100)}%`, realized: m.realizedRatio, pk: P.packDepthwiseDr(wm, C, 3, 3) };
+  const [, H, C, s, k] = c;
+  const taps = k * k, pad = k >> 1;
+  const OH = Math.floor((H + 2 * pad - k) / s) + 1;
+  const w = randWeights(C * taps, taps, 12);
+  const masked = (m) => w.map((v, i) => (m.mask[i] ? v : 0));
+  const dr = DW_KERNELS === 'vs' ? [] : DW_RATIOS.map((ratio) => {
+    if (ratio === 1) return { label: 'DR all pruned (floor)', realized: 1, pk: P.packDepthwiseDr(new Float32Array(C * taps), C, k, k) };
+    const m = depruneMask(w, C, k, k, { mode: 'dcp-bh', ratio, groupWidth: 32, hardwareTile: 4, align: 'auto' });
+    return { label: `DR DCP-BH ${Math.round(ratio * 100)}%`, realized: m.realizedRatio, pk: P.packDepthwiseDr(masked(m), C, k, k) };
   });
-  const dense = P.packDepthwiseWeights(w, C, 3, 3);
+  const vs = DW_KERNELS === 'dr' ? [] : VS_RATIOS.map((ratio) => {
+    const m = depruneMask(w, C, k, k, { mode: 'dcp-bh', ratio, groupWidth: 32, hardwareTile: 4, align: 'auto', lanes: 4 });
+    const wm = masked(m);
+    return { label: `VS DCP-BH ${Math.round(ratio * 100)}% lanes 4`, realized: m.realizedRatio, pk: P.packDepthwiseVs(wm, C, k, k), dense: P.packDepthwiseWeights(wm, C, k, k) };
+  });
+  const dense = P.packDepthwiseWeights(w, C, k, k);
   const bias = P.packBias(new Float32Array(C).fill(0.1), C);
   const xN = H * H * C, yN = OH * OH * C;
-  const scrB = W.dwDrScratchBytes(C, OH, 3, 3, s, s, 1, 1);
-  const { memory, kern, alloc, put } = await arena((xN + yN + dense.length + bias.length) * 4 + scrB + packs.reduce((a, p) => a + p.pk.data.byteLength + 64, 0) + 4096);
+  const scrB = Math.max(W.dwDrScratchBytes(C, OH, k, k, s, s, 1, 1), W.dwVsScratchBytes(C, k, k));
+  const bytes = [...dr, ...vs].reduce((a, p) => a + p.pk.data.byteLength + (p.dense ? p.dense.byteLength : 0) + 128, 0);
+  const { memory, kern, alloc, put } = await arena((xN + yN + dense.length + bias.length) * 4 + scrB + bytes + 4096);
   const x = alloc(xN * 4), y = alloc(yN * 4);
   fillInput(memory, x, xN);
   const wd = put(dense), b = put(bias), scr = alloc(scrB);
-  const fns = [{ label: 'dense', fn: () => kern.dwconv2d(x, H, H, C, OH, OH, 3, 3, s, s, 1, 1, 1, 1, wd, b, y, 0, 2, 0, 6, 0, OH * OH) }];
-  for (const { label, realized, pk } of packs) {
+  const fns = [{ label: 'dense', fn: () => kern.dwconv2d(x, H, H, C, OH, OH, k, k, s, s, 1, 1, pad, pad, wd, b, y, 0, 2, 0, 6, 0, OH * OH) }];
+  for (const { label, realized, pk } of dr) {
     const d = put(pk.data);
-    fns.push({ label, realized, fn: () => kern.dwconv2d_dr(x, H, H, C, OH, OH, 3, 3, s, s, 1, 1, 1, 1, d, b, y, 0, 2, 0, 6, 0, OH * OH, scr) });
+    fns.push({ label, realized, fn: () => kern.dwconv2d_dr(x, H, H, C, OH, OH, k, k, s, s, 1, 1, pad, pad, d, b, y, 0, 2, 0, 6, 0, OH * OH, scr) });
   }
-  return { label: c[0], flop: 2 * OH * OH * C * 9, fns };
+  for (const { label, realized, pk, dense: dm } of vs) {
+    const d = put(pk.data), wm = put(dm);
+    fns.push({ label, realized, fn: () => kern.dwconv2d_vs(x, H, H, C, OH, OH, k, k, s, s, 1, 1, pad, pad, wm, d, b, y, 0, 2, 0, 6, 0, OH * OH, scr) });
+  }
+  return { label: c[0], flop: 2 * OH * OH * C * taps, fns };
 }
 
 const layers = [];
@@ -235,6 +256,7 @@ if (OUT) {
     '  depthwise: bias + relu6, dense = dwconv2d.',
     '  "dense-equivalent GFLOP/s" counts the dense layer\'s FLOPs (2 per MAC) over the sparse time.',
     '- colnm: colNmMask (l2 score, tile 8) of N(0, 1/K) weights; DR: depruneMask DCP-BH (T = 32, h = 4, align auto);',
+    '  VS: dwconv2d_vs on depruneMask DCP-BH with lanes = 4 ((4-channel, tap) units, T = 32);',
     '  "all pruned (floor)": DR with no kept weight, i.e. only its layout work (NHWC → planar → NHWC) and epilogue.',
     '',
     table,

@@ -137,6 +137,7 @@ describe('CLI', () => {
       assert.equal(p.code, 1);
       assert.match(p.stderr, /--pw must be in \[0, 1\), got '2'/);
       assert.doesNotMatch(p.stderr, /\n\s+at /);
+      assertCleanError(cli('prune', 'mobilenetv2-cifar', '--method', 'dcp-b:0.5', '--lanes', '3', '-o', join(tmp, 'never.onnx')), /--lanes 3 must divide the sub-GEMM width 32/);
     });
     it('a missing image', () => {
       assertCleanError(cli('run', 'resnet20', '--input', join(tmp, 'nope.png')), /image .* does not exist/);

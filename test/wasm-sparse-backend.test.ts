@@ -7,7 +7,7 @@ import { exportOnnx } from '../src/onnx/export.js';
 import { importOnnx } from '../src/onnx/import.js';
 import { parseMethod, pruneModel } from '../src/prune/index.js';
 import { compile } from '../src/runtime/session.js';
-import { keptRowsFromZeros } from '../src/runtime/wasm/lower.js';
+import { depthwiseKernelFor, keptRowsFromZeros } from '../src/runtime/wasm/lower.js';
 import { WasmSession } from '../src/runtime/wasm/session.js';
 import { colNmMask } from '../src/prune/index.js';
 import { Rng } from '../src/zoo/rng.js';
@@ -49,6 +49,70 @@ describe('sparse kernels in the engine', () => {
       two.dispose();
     });
   }
+
+  for (const [name, spec, shape] of [
+    ['mobilenetv2-cifar', 'dcp-bh:0.5', [2, 3, 32, 32]],
+    ['efficientnet-b0', 'dcp-b:0.7', [1, 3, 224, 224]],
+  ] as const) {
+    it(`${name} ${spec} --lanes 4: the vector-sparse depthwise kernel (loaded back from ONNX) equals the reference; threads agree`, async () => {
+      const { model } = pruneModel(loadModel(name), parseMethod(spec), { lanes: 4 });
+      const reloaded = importOnnx(exportOnnx(model), { name });
+      const x = waveInput(shape);
+      const ref = (await (await compile(reloaded, { backend: 'ref' })).run({ input: x })).logits!;
+      const shapes = new Map([['input', shape as readonly number[]]]);
+      const one = await forced(reloaded, 1, 'dwconv2d_vs', shapes);
+      const two = await forced(reloaded, 2, 'dwconv2d_vs', shapes);
+      const dw = one.kernelChoices(shapes).filter((c) => c.signature.startsWith('dwconv2d:dcp'));
+      assert.ok(dw.length > 0 && dw.every((c) => c.kernel === 'dwconv2d_vs'), `chose ${[...new Set(dw.map((c) => c.kernel))].join(', ')}`);
+      const a = (await one.run({ input: x })).logits!;
+      const b = (await two.run({ input: x })).logits!;
+      assert.ok(maxAbsDiff(a.data, ref.data) < 1e-4, `max diff ${maxAbsDiff(a.data, ref.data)}`);
+      assert.equal(maxAbsDiff(a.data, b.data), 0, 'threads split work, never change results');
+      one.dispose();
+      two.dispose();
+    });
+  }
+
+  it('the cost model picks the depthwise kernel by shape and what is pruned, and the engine follows it', async () => {
+    assert.equal(depthwiseKernelFor(3, 3, 1, 0.5, 1), 'dwconv2d');
+    assert.equal(depthwiseKernelFor(3, 3, 1, 0.5, 0.5), 'dwconv2d');
+    assert.equal(depthwiseKernelFor(3, 3, 2, 0.5, 0.5), 'dwconv2d_vs');
+    assert.equal(depthwiseKernelFor(3, 3, 1, 0.1, 0.1), 'dwconv2d_vs');
+    assert.equal(depthwiseKernelFor(5, 5, 1, 0.5, 1), 'dwconv2d_dr');
+    assert.equal(depthwiseKernelFor(3, 3, 1, 0.03, 1), 'dwconv2d_dr');
+    const { model } = pruneModel(loadModel('mobilenetv2-cifar'), parseMethod('dcp-bh:0.7'), { lanes: 4 });
+    const s = (await compile(model, { backend: 'wasm', threads: 1 })) as WasmSession;
+    const dw = s.kernelChoices(new Map([['input', [1, 3, 32, 32] as readonly number[]]])).filter((c) => c.signature.startsWith('dwconv2d:dcp'));
+    // Stride-2 layers at 70% of the units pruned run vector-sparse, stride-1 ones stay dense.
+    assert.ok(dw.some((c) => c.kernel === 'dwconv2d_vs') && dw.some((c) => c.kernel === 'dwconv2d'), dw.map((c) => `${c.signature} ${c.kernel}`).join('; '));
+    for (const c of dw) assert.equal(c.kernel, c.signature.includes(' s2x2 ') ? 'dwconv2d_vs' : 'dwconv2d', c.signature);
+    s.dispose();
+  });
+
+  it('DEPrune --lanes 4 prunes whole (4-channel, tap) units at the asked ratio; element-wise masks leave the vector kernel little to skip', () => {
+    const base = loadModel('mobilenetv2-cifar');
+    for (const lanes of [1, 4]) {
+      const { model, report } = pruneModel(base, parseMethod('dcp-b:0.5'), { lanes });
+      const dw = report.layers.filter((l) => l.deprune !== undefined);
+      assert.ok(dw.length > 0);
+      for (const l of dw) assert.ok(Math.abs(l.sparsity - 0.5) < 0.06, `${l.name} ${l.sparsity}`);
+      for (const n of model.graph.nodes.filter((x) => dw.some((l) => l.name === x.name))) {
+        const w = model.graph.initializers.get(n.inputs[1]!)!;
+        const [C, , kh, kw] = w.shape as number[];
+        const taps = kh! * kw!;
+        let units = 0, zero = 0;
+        for (let b = 0; b < Math.ceil(C! / 4); b++) for (let t = 0; t < taps; t++) {
+          units++;
+          let all = true;
+          for (let c = b * 4; c < Math.min(C!, b * 4 + 4); c++) all &&= (w.data as Float32Array)[c * taps + t] === 0;
+          if (all) zero++;
+        }
+        // lanes 4: every pruned weight belongs to a fully pruned unit; lanes 1: few units are empty.
+        if (lanes === 4) assert.ok(Math.abs(zero / units - 0.5) < 0.06, `${n.name}: ${zero}/${units} empty units`);
+        else assert.ok(zero / units < 0.2, `${n.name}: ${zero}/${units} empty units with element masks`);
+      }
+    }
+  });
 
   it('kept rows read back from the zeros equal the colnm mask\'s rows, padded to equal counts', () => {
     const rng = new Rng(5);

@@ -21,8 +21,8 @@ import type { ConvAttrs } from '../src/graph/attrs.js';
 import { resolveWindow } from '../src/graph/geometry.js';
 import { floatTensor } from '../src/graph/tensor.js';
 import { conv2d as refConv } from '../src/kernels/ref/index.js';
-import { Act, convColNmScratchBytes, dwDrScratchBytes, RESERVED_BYTES } from '../src/kernels/wasm/index.js';
-import { NR, packBias, packColNmWeights, packDepthwiseDr } from '../src/kernels/wasm/packing.js';
+import { Act, convColNmScratchBytes, dwDrScratchBytes, dwVsScratchBytes, RESERVED_BYTES } from '../src/kernels/wasm/index.js';
+import { NR, packBias, packColNmWeights, packDepthwiseDr, packDepthwiseVs, packDepthwiseWeights } from '../src/kernels/wasm/packing.js';
 import { colNmMask } from '../src/prune/patterns/colnm.js';
 import { depruneMask } from '../src/prune/patterns/deprune.js';
 import { Rng } from '../src/zoo/rng.js';
@@ -161,7 +161,7 @@ test('conv2d_colnm on shared memory (the threads build)', async () => {
 
 interface DwCase {
   n: number; C: number; h: number; w: number; kh: number; kw: number; s: number; dil: number;
-  pads: [number, number, number, number]; ratio: number; mode: 'random' | 'dcp-bh'; act: number; a0: number; a1: number; res: boolean; bias: boolean;
+  pads: [number, number, number, number]; ratio: number; mode: 'random' | 'dcp-bh' | 'lanes'; act: number; a0: number; a1: number; res: boolean; bias: boolean;
 }
 
 function randomDw(rng: Rng): DwCase {
@@ -178,7 +178,7 @@ function randomDw(rng: Rng): DwCase {
   };
 }
 
-async function checkDw(e: Env, c: DwCase, rng: Rng, label: string): Promise<void> {
+async function checkDw(e: Env, c: DwCase, rng: Rng, label: string, kernel: 'dr' | 'vs' = 'dr'): Promise<void> {
   e.top = RESERVED_BYTES;
   const attrs: ConvAttrs = { group: c.C, kernelShape: [c.kh, c.kw], strides: [c.s, c.s], dilations: [c.dil, c.dil], pads: c.pads, autoPad: 'NOTSET' };
   const r = resolveWindow(attrs, c.h, c.w);
@@ -189,6 +189,11 @@ async function checkDw(e: Env, c: DwCase, rng: Rng, label: string): Promise<void
   if (c.mode === 'dcp-bh') {
     const m = depruneMask(wt.data, c.C, c.kh, c.kw, { mode: 'dcp-bh', ratio: c.ratio, groupWidth: 32, hardwareTile: 4, align: 'auto' });
     for (let i = 0; i < wt.data.length; i++) if (m.mask[i] === 0) wt.data[i] = 0;
+  } else if (c.mode === 'lanes') {
+    // (4-channel block, tap) units pruned together, as dwconv2d_vs skips them.
+    for (let b = 0; b < Math.ceil(c.C / 4); b++) {
+      for (let t = 0; t < taps; t++) if (rng.next() < c.ratio) for (let ch = b * 4; ch < Math.min(c.C, b * 4 + 4); ch++) wt.data[ch * taps + t] = 0;
+    }
   } else {
     for (let i = 0; i < wt.data.length; i++) if (rng.next() < c.ratio) wt.data[i] = 0;
     // A fully pruned channel or two (only the bias survives).
@@ -199,16 +204,28 @@ async function checkDw(e: Env, c: DwCase, rng: Rng, label: string): Promise<void
   const want = refConv(x, wt, b, attrs).data;
   for (let j = 0; j < want.length; j++) want[j] = refAct(want[j]! + (c.res ? res.data[j]! : 0), c.act, c.a0, c.a1);
   const P = c.n * r.outH * r.outW;
-  const pk = packDepthwiseDr(wt.data, c.C, c.kh, c.kw);
-  assert.equal(pk.kept, wt.data.reduce((s, v) => s + (v !== 0 ? 1 : 0), 0));
-  const xp = put(e, toNhwc(x)), wp = put(e, pk.data), bp = b === undefined ? 0 : put(e, packBias(b.data, c.C));
+  const xp = put(e, toNhwc(x)), bp = b === undefined ? 0 : put(e, packBias(b.data, c.C));
   const rp = c.res ? put(e, toNhwc(res)) : 0;
   const yp = put(e, P * c.C);
-  const sn = dwDrScratchBytes(c.C, r.outW, c.kh, c.kw, c.s, c.s, c.dil, c.dil) / 4;
-  for (const [p0, p1] of splits(rng, P)) {
-    const scratch = put(e, sn);
-    e.k.dwconv2d_dr(xp, c.h, c.w, c.C, r.outH, r.outW, c.kh, c.kw, c.s, c.s, c.dil, c.dil, r.pads[0], r.pads[1], wp, bp, yp, rp, c.act, c.a0, c.a1, p0, p1, scratch);
-    checkGuards(e, scratch, sn, `${label} scratch`);
+  if (kernel === 'vs') {
+    const vs = packDepthwiseVs(wt.data, c.C, c.kh, c.kw);
+    const wp = put(e, packDepthwiseWeights(wt.data, c.C, c.kh, c.kw)), vp = put(e, vs.data);
+    const sn = dwVsScratchBytes(c.C, c.kh, c.kw) / 4;
+    for (const [p0, p1] of splits(rng, P)) {
+      const scratch = put(e, sn);
+      e.k.dwconv2d_vs(xp, c.h, c.w, c.C, r.outH, r.outW, c.kh, c.kw, c.s, c.s, c.dil, c.dil, r.pads[0], r.pads[1], wp, vp, bp, yp, rp, c.act, c.a0, c.a1, p0, p1, scratch);
+      checkGuards(e, scratch, sn, `${label} scratch`);
+    }
+  } else {
+    const pk = packDepthwiseDr(wt.data, c.C, c.kh, c.kw);
+    assert.equal(pk.kept, wt.data.reduce((s, v) => s + (v !== 0 ? 1 : 0), 0));
+    const wp = put(e, pk.data);
+    const sn = dwDrScratchBytes(c.C, r.outW, c.kh, c.kw, c.s, c.s, c.dil, c.dil) / 4;
+    for (const [p0, p1] of splits(rng, P)) {
+      const scratch = put(e, sn);
+      e.k.dwconv2d_dr(xp, c.h, c.w, c.C, r.outH, r.outW, c.kh, c.kw, c.s, c.s, c.dil, c.dil, r.pads[0], r.pads[1], wp, bp, yp, rp, c.act, c.a0, c.a1, p0, p1, scratch);
+      checkGuards(e, scratch, sn, `${label} scratch`);
+    }
   }
   close(fromNhwc(get(e, yp, P * c.C), c.n, c.C, r.outH, r.outW), want, `${label} ${e.name} ${JSON.stringify(c)}`);
 }
@@ -245,6 +262,24 @@ test('dwconv2d_dr: MobileNet-like rows (multi-row strips, long rows, stride 2), 
     const c = randomDw(rng);
     for (const relaxed of FLAVOURS) await checkDw(await env(relaxed, true), c, rng, `shared ${i}`);
   }
+});
+
+test('dwconv2d_vs: (4-channel block, tap) masks and arbitrary masks 0-90%, shapes, strides, pads, splits, epilogues vs ref', async () => {
+  const rng = new Rng(777);
+  for (let i = 0; i < 200; i++) {
+    const c = randomDw(rng);
+    if (rng.next() < 0.6) c.mode = 'lanes';
+    // Long reductions too: 5x5 and 7x7 windows keep more than 8 taps (several passes through y).
+    for (const relaxed of FLAVOURS) await checkDw(await env(relaxed), c, rng, `vs ${i}`, 'vs');
+  }
+  const base: DwCase = { n: 1, C: 16, h: 7, w: 7, kh: 3, kw: 3, s: 1, dil: 1, pads: [1, 1, 1, 1], ratio: 0.5, mode: 'lanes', act: Act.clip, a0: 0, a1: 6, res: false, bias: true };
+  for (const ratio of [0, 0.5, 0.7, 1 - 1e-9]) {
+    for (const c of [{ ...base, ratio }, { ...base, ratio, C: 22, h: 14, w: 15, res: true, s: 2 }, { ...base, ratio, C: 8, h: 9, w: 9, kh: 5, kw: 5, pads: [2, 2, 2, 2] as [number, number, number, number], bias: false }]) {
+      for (const relaxed of FLAVOURS) await checkDw(await env(relaxed), c, rng, `vs mobilenet-like r${ratio}`, 'vs');
+    }
+  }
+  const c = randomDw(rng);
+  await checkDw(await env(RELAXED, true), { ...c, mode: 'lanes' }, rng, 'vs shared', 'vs');
 });
 
 // ---------------------------------------------------------------- split independence

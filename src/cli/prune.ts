@@ -16,6 +16,7 @@ interface PruneCliOptions {
   pw?: number;
   group?: number;
   hwTile?: number;
+  lanes?: number;
   align?: string;
   dense?: string;
   layer?: string[];
@@ -39,6 +40,7 @@ export function register(program: Command): void {
     .option('--criterion <c>', 'colnm row score: l2 | l1 | magnitude', 'l2')
     .option('--pw <ratio>', 'DEPrune: l2 filter pruning ratio of the pointwise expansion convs', parseRatio('--pw'))
     .option('--group <n>', 'DEPrune: channels per sub-GEMM (T)', parsePositiveInt('--group'))
+    .option('--lanes <n>', 'DEPrune: channels per pruning unit: 1 = single weights (the paper), 4 = SIMD vectors the CPU kernel skips', parsePositiveInt('--lanes'))
     .option('--hw-tile <n>', 'DEPrune-BH: hardware tile the pruned counts are rounded to', parsePositiveInt('--hw-tile'))
     .option('--align <u|o|auto>', 'DEPrune-BH: round counts down (u), up (o), or the closer (auto)', 'auto')
     .option('--dense <layers>', 'comma-separated layer names to leave dense')
@@ -57,11 +59,13 @@ Methods:
   unstructured:R magnitude pruning of a fraction R of each layer, a baseline
   filter:R       l2 filter pruning by dependency group: channels really removed (residuals tied)
   dcp:R          DEPrune on depthwise convs; dcp-b: balanced per sub-GEMM; dcp-bh: + hardware-aligned
-                 counts. --pw R also filter-prunes the pointwise expansion convs.
+                 counts. --pw R also filter-prunes the pointwise expansion convs. --lanes 4 prunes
+                 (4-channel, tap) units that the CPU's NHWC depthwise kernel skips as whole vectors.
 
 Examples:
   $ sparsecnn prune resnet20 --method colnm:2:4 -o resnet20-2of4.onnx
   $ sparsecnn prune mobilenetv2-cifar --method dcp-bh:0.5 --pw 0.3 -o mbv2-pruned.onnx --json
+  $ sparsecnn prune mobilenetv2 --method dcp-bh:0.7 --lanes 4 -o mbv2-vs.onnx        # CPU-friendly units
   $ sparsecnn eval resnet20-2of4.onnx --data ../shared/data/cifar10
   $ sparsecnn prune resnet20 --method colnm:1:4 --sensitivity --limit 500`)
     .action(action((spec: string, opts: PruneCliOptions) => {
@@ -84,6 +88,7 @@ Examples:
         ...(opts.pw !== undefined ? { pw: opts.pw } : {}),
         ...(opts.group !== undefined ? { groupWidth: opts.group } : {}),
         ...(opts.hwTile !== undefined ? { hardwareTile: opts.hwTile } : {}),
+        ...(opts.lanes !== undefined ? { lanes: opts.lanes } : {}),
         ...(align !== undefined ? { align } : {}),
         dense,
         allLayers: opts.allLayers === true,

@@ -152,10 +152,12 @@ export function pruneModel(model: Model, method: PruneMethod, opts: PruneOptions
       const [C, , kh, kw] = w.shape as [number, number, number, number];
       const groupWidth = opts.groupWidth ?? 32;
       const hardwareTile = opts.hardwareTile ?? 4;
-      const r = depruneMask(w.data, C, kh, kw, { mode: method.kind, ratio: method.ratio, groupWidth, hardwareTile, align: opts.align ?? 'auto' });
+      const lanes = opts.lanes ?? 1;
+      if (groupWidth % lanes !== 0) fail('INVALID_ARGUMENT', `DEPrune: --lanes ${lanes} must divide the sub-GEMM width ${groupWidth} (units never straddle groups)`);
+      const r = depruneMask(w.data, C, kh, kw, { mode: method.kind, ratio: method.ratio, groupWidth, hardwareTile, align: opts.align ?? 'auto', lanes });
       const data = w.data.map((v, i) => (r.mask[i] ? v : 0));
       inits2.set(n.inputs[1]!, { dtype: 'float32', shape: w.shape, data });
-      patterns[n.name] = { pattern: method.kind, ratio: method.ratio, groupWidth, hardwareTile, ...(r.alignment ? { alignment: r.alignment } : {}) };
+      patterns[n.name] = { pattern: method.kind, ratio: method.ratio, groupWidth, hardwareTile, ...(lanes > 1 ? { lanes } : {}), ...(r.alignment ? { alignment: r.alignment } : {}) };
       layers.push({
         name: n.name, op: 'Conv', sparsity: r.realizedRatio, pattern: methodString(method),
         deprune: { realizedRatio: r.realizedRatio, imbalance: r.imbalance, ...(r.alignment ? { alignment: r.alignment } : {}), groupRatios: r.groups.map((x) => x.pruned / x.rows) },

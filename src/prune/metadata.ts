@@ -8,7 +8,7 @@ export type LayerPattern =
   | { readonly pattern: 'colnm'; readonly n: number; readonly m: number; readonly tile: number }
   | { readonly pattern: 'nm'; readonly n: number; readonly m: number }
   | { readonly pattern: 'unstructured'; readonly ratio: number }
-  | { readonly pattern: 'dcp' | 'dcp-b' | 'dcp-bh'; readonly ratio: number; readonly groupWidth: number; readonly hardwareTile: number; readonly alignment?: 'u' | 'o' }
+  | { readonly pattern: 'dcp' | 'dcp-b' | 'dcp-bh'; readonly ratio: number; readonly groupWidth: number; readonly hardwareTile: number; readonly lanes?: number; readonly alignment?: 'u' | 'o' }
   | { readonly pattern: 'filter' | 'channel'; readonly removed: number; readonly of: number };
 
 export function readPruningMetadata(m: Model): Record<string, LayerPattern> {

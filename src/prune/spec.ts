@@ -27,6 +27,8 @@ export interface PruneOptions {
   readonly pw?: number;
   /** DEPrune: channels per sub-GEMM (T). */
   readonly groupWidth?: number;
+  /** DEPrune: channels per pruning unit (1: single weights, the paper's DCP; 4: SIMD vectors the NHWC kernel skips). */
+  readonly lanes?: number;
   /** DEPrune-BH: hardware tile (h) pruned counts are rounded to. */
   readonly hardwareTile?: number;
   readonly align?: Alignment | 'auto';

@@ -264,9 +264,26 @@ export type DwConv2dDrFn = (
   packed: number, bias: number, y: number, res: number, act: number, a0: number, a1: number, p0: number, p1: number, scratch: number,
 ) => void;
 
+/**
+ * Vector-sparse depthwise conv (DEPrune with (4-channel block, tap) units): dwconv2d's ABI plus the
+ * table `vs` from packDepthwiseVs after the dense packing `wpk` (borders and tail channels use it).
+ * scratch: dwVsScratchBytes(C, kh, kw). Output pixels [p0, p1), any split.
+ */
+export type DwConv2dVsFn = (
+  x: number, H: number, W: number, C: number, OH: number, OW: number, kh: number, kw: number,
+  sh: number, sw: number, dh: number, dw: number, pt: number, pl: number,
+  wpk: number, vs: number, bias: number, y: number, res: number, act: number, a0: number, a1: number, p0: number, p1: number, scratch: number,
+) => void;
+
+/** Scratch bytes of one dwconv2d_vs call: 8 tap offsets and 8 weight vectors of a border pass, then an offset and a (ky, kx) per (4-channel block, tap). */
+export function dwVsScratchBytes(C: number, kh: number, kw: number): number {
+  return 160 + Math.ceil(C / 4) * kh * kw * 8;
+}
+
 export type SparseKernels = {
   readonly conv2d_colnm: Conv2dColNmFn;
   readonly dwconv2d_dr: DwConv2dDrFn;
+  readonly dwconv2d_vs: DwConv2dVsFn;
   /** What the module computes for convColNmScratchBytes / dwDrScratchBytes (a test checks the JS mirrors agree). */
   readonly conv2d_colnm_scratch_bytes: (Kt: number, K: number) => number;
   readonly dwconv2d_dr_scratch_bytes: (C: number, OW: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number) => number;
@@ -276,6 +293,7 @@ function sparseKernels(e: Record<string, unknown>): SparseKernels {
   return {
     conv2d_colnm: exported(e, 'conv2d_colnm'),
     dwconv2d_dr: exported(e, 'dwconv2d_dr'),
+    dwconv2d_vs: exported(e, 'dwconv2d_vs'),
     conv2d_colnm_scratch_bytes: exported(e, 'conv2d_colnm_scratch_bytes'),
     dwconv2d_dr_scratch_bytes: exported(e, 'dwconv2d_dr_scratch_bytes'),
   };

@@ -185,3 +185,46 @@ export function packDepthwiseDr(w: Float32Array, C: number, kh: number, kw: numb
   data[C] = e;
   return { data, kept };
 }
+
+export interface DepthwiseVsPacked {
+  /** i32 start[nb + 1], i32 tap[E], zero pad to 16 bytes, f32 w[E][4] (bit patterns in one buffer). */
+  readonly data: Uint32Array;
+  /** Kept (4-channel block, tap) units = E. */
+  readonly kept: number;
+  /** Units in all: ceil(C / 4)·kh·kw. */
+  readonly units: number;
+}
+
+/**
+ * [C][1][kh][kw] (zeros where pruned) → the vector-sparse table of dwconv2d_vs: for every block of 4
+ * channels, the taps where any of its channels has a nonzero weight, with the block's 4 weights.
+ */
+export function packDepthwiseVs(w: Float32Array, C: number, kh: number, kw: number): DepthwiseVsPacked {
+  checkLength('depthwise weight', w.length, C * kh * kw);
+  const taps = kh * kw;
+  const nb = Math.ceil(C / 4);
+  const keep = (b: number, t: number): boolean => {
+    for (let c = b * 4; c < Math.min(C, b * 4 + 4); c++) if (w[c * taps + t] !== 0) return true;
+    return false;
+  };
+  let kept = 0;
+  for (let b = 0; b < nb; b++) for (let t = 0; t < taps; t++) if (keep(b, t)) kept++;
+  const wAt = Math.ceil((nb + 1 + kept) / 4) * 4;
+  const data = new Uint32Array(wAt + 4 * kept);
+  const bits = new Float32Array(data.buffer);
+  let e = 0;
+  for (let b = 0; b < nb; b++) {
+    data[b] = e;
+    for (let t = 0; t < taps; t++) {
+      if (!keep(b, t)) continue;
+      data[nb + 1 + e] = t;
+      for (let l = 0; l < 4; l++) {
+        const c = b * 4 + l;
+        bits[wAt + 4 * e + l] = c < C ? w[c * taps + t]! : 0;
+      }
+      e++;
+    }
+  }
+  data[nb] = e;
+  return { data, kept, units: nb * taps };
+}

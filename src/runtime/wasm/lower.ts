@@ -14,6 +14,7 @@ import type { Arg, KernelAlternative, KernelName, KernelStep, Step, ValueSlot } 
 import type { LayerPattern } from '../../prune/metadata.js';
 import type { WeightStore } from './weights.js';
 import { nchwToNhwc, nhwcToNchw } from './layout.js';
+import { dwVsScratchBytes } from '../../kernels/wasm/index.js';
 import { nhwcPad, nhwcSlice, runNhwcPad, runNhwcSlice } from './host-ops.js';
 
 /** The weight-packing functions of the kernel library (src/kernels/wasm/packing.ts). */
@@ -27,6 +28,7 @@ export interface Packing {
   convScratchBytes(K: number): number;
   packColNmWeights(w: Float32Array, OC: number, Cin: number, kh: number, kw: number, keptRows: readonly Uint32Array[]): { values: Float32Array; index: Uint32Array; Kt: number };
   packDepthwiseDr(w: Float32Array, C: number, kh: number, kw: number): { data: Uint32Array; kept: number };
+  packDepthwiseVs(w: Float32Array, C: number, kh: number, kw: number): { data: Uint32Array; kept: number; units: number };
   convColNmScratchBytes(Kt: number, K: number): number;
   dwDrScratchBytes(C: number, OW: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number): number;
 }
@@ -83,11 +85,22 @@ export const DENSE_CONV_CANDIDATES: readonly KernelName[] = ['conv2d', 'f32_conv
 /** Cost model: use the colnm kernel when it reads at most this fraction of the dense work. */
 const SPARSE_MAX_DENSITY = 0.75;
 /**
- * The DR depthwise kernel pays a layout change (NHWC → channel-planar → NHWC) about as costly as the
- * whole dense depthwise kernel on CPU (bench/results/sparse-kernels-*.md), so the cost model keeps
- * dense unless nearly everything is pruned; the profiler still times both.
+ * The cost model's depthwise choice for a DEPrune-pruned layer (bench/results/dw-sparse-2026-12-05.md,
+ * single thread). `density`: kept weights; `vsDensity`: kept (4-channel, tap) units.
+ *  - DR (dwconv2d_dr) pays an NHWC → planar → NHWC layout change worth about a dense 3x3 layer, so it
+ *    wins on 5x5 stride-1 layers (25 taps to skip: 1.2–1.4x at 50%, 1.5–1.7x at 70%) and on 3x3 only
+ *    when nearly everything is pruned.
+ *  - VS (dwconv2d_vs) costs one load and one multiply-add per kept unit and pixel where the dense
+ *    sliding window shares its loads between neighbouring pixels: it wins on stride-2 layers from
+ *    ~50% of the units gone (1.0–1.1x at 50%, 1.4–1.6x at 70%) and on stride-1 layers from ~90%.
  */
-const DR_MAX_DENSITY = 0.05;
+export function depthwiseKernelFor(kh: number, kw: number, strideH: number, density: number, vsDensity: number): KernelName {
+  if (kh * kw >= 25 && strideH === 1 && density <= 0.6) return 'dwconv2d_dr';
+  if (strideH >= 2 && vsDensity <= 0.55) return 'dwconv2d_vs';
+  if (vsDensity <= 0.15) return 'dwconv2d_vs';
+  if (density <= 0.05) return 'dwconv2d_dr';
+  return 'dwconv2d';
+}
 
 export function lower(g: Graph, types: ReadonlyMap<string, ValueType>, store: WeightStore, pk: Packing, choose: KernelChooser = (_s, _c, f) => f, threads = 1, patterns: Readonly<Record<string, LayerPattern>> = {}): Lowered {
   const steps: Step[] = [];
@@ -271,7 +284,14 @@ export function lower(g: Graph, types: ReadonlyMap<string, ValueType>, store: We
         const pat = patterns[n.name]?.pattern;
         const alts: KernelAlternative[] = [];
         let density = 1;
+        let vsDensity = 1;
         if (pat === 'dcp' || pat === 'dcp-b' || pat === 'dcp-bh') {
+          // Vector-sparse NHWC kernel: skips (4-channel block, tap) units that are all zero (every pruned
+          // unit with lanes = 4; few with element-wise masks, where DR is the sparse path).
+          const vs = store.memo(`dwvs:${n.inputs[1]}`, () => pk.packDepthwiseVs(w.data, C, kh, kw));
+          vsDensity = vs.kept / vs.units;
+          scratchBytes = Math.max(scratchBytes, dwVsScratchBytes(C, kh, kw));
+          alts.push({ fn: 'dwconv2d_vs', args: [val(x), ...common, { weight: store.get(`dw:${n.inputs[1]}`, () => pk.packDepthwiseWeights(w.data, C, kh, kw)) }, { weight: store.get(`dwvs:${n.inputs[1]}`, () => vs.data) }, ...tail, { scratch: true }], total: P, grain: 1 });
           const packed = store.memo(`dwdr:${n.inputs[1]}`, () => pk.packDepthwiseDr(w.data, C, kh, kw));
           density = packed.kept / (C * kh * kw);
           scratchBytes = Math.max(scratchBytes, pk.dwDrScratchBytes(C, r.outW, kh, kw, sh, sw, dh, dw));
@@ -279,10 +299,10 @@ export function lower(g: Graph, types: ReadonlyMap<string, ValueType>, store: We
           alts.push({ fn: 'dwconv2d_dr', args: [val(x), ...common, { weight: store.get(`dwdr:${n.inputs[1]}`, () => packed.data) }, ...tail, { scratch: true }], total: P, grain: r.outW });
         }
         alts.push(dense());
-        const signature = `dwconv2d:${pat ?? 'dense'}:${density.toFixed(3)}|N${N} ${H}x${W}x${C}->${r.outH}x${r.outW}|k${kh}x${kw} s${sh}x${sw} d${dh}x${dw} p${r.pads.join(',')}|t${threads}`;
-        const fallback = density <= DR_MAX_DENSITY ? alts[0]!.fn : 'dwconv2d';
+        const signature = `dwconv2d:${pat ?? 'dense'}:${density.toFixed(3)}:vs${vsDensity.toFixed(3)}|N${N} ${H}x${W}x${C}->${r.outH}x${r.outW}|k${kh}x${kw} s${sh}x${sw} d${dh}x${dw} p${r.pads.join(',')}|t${threads}`;
+        const fallback = alts.length > 1 ? depthwiseKernelFor(kh, kw, sh, density, vsDensity) : 'dwconv2d';
         const chosen = alts.find((a) => a.fn === choose(signature, alts.map((a) => a.fn), fallback))!;
-        kernel(n, { ...chosen, reads, writes: [out], work: P * C * kh * kw * (chosen.fn === 'dwconv2d' ? 1 : density), ...(alts.length > 1 ? { alternatives: alts, signature } : {}) });
+        kernel(n, { ...chosen, reads, writes: [out], work: P * C * kh * kw * (chosen.fn === 'dwconv2d' ? 1 : chosen.fn === 'dwconv2d_vs' ? vsDensity : density), ...(alts.length > 1 ? { alternatives: alts, signature } : {}) });
         return true;
       }
       const ocG = OC / G;
