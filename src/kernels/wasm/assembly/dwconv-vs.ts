@@ -59,6 +59,19 @@ function vsPass6(xp: usize, sxB: usize, cB: usize, n: i32, o: usize, wt: usize, 
 function vsPass7(xp: usize, sxB: usize, cB: usize, n: i32, o: usize, wt: usize, src: usize, ss: usize, yp: usize): void { vsPass(7, xp, sxB, cB, n, o, wt, src, ss, yp); }
 function vsPass8(xp: usize, sxB: usize, cB: usize, n: i32, o: usize, wt: usize, src: usize, ss: usize, yp: usize): void { vsPass(8, xp, sxB, cB, n, o, wt, src, ss, yp); }
 
+/** One pass of k ≤ 8 taps (k = 0: the bias alone), through the variant specialised for k. */
+function vsPassK(k: i32, xp: usize, sxB: usize, cB: usize, n: i32, o: usize, wt: usize, src: usize, ss: usize, yp: usize): void {
+  if (k == 0) vsPass(0, xp, sxB, cB, n, o, wt, src, ss, yp);
+  else if (k == 1) vsPass1(xp, sxB, cB, n, o, wt, src, ss, yp);
+  else if (k == 2) vsPass2(xp, sxB, cB, n, o, wt, src, ss, yp);
+  else if (k == 3) vsPass3(xp, sxB, cB, n, o, wt, src, ss, yp);
+  else if (k == 4) vsPass4(xp, sxB, cB, n, o, wt, src, ss, yp);
+  else if (k == 5) vsPass5(xp, sxB, cB, n, o, wt, src, ss, yp);
+  else if (k == 6) vsPass6(xp, sxB, cB, n, o, wt, src, ss, yp);
+  else if (k == 7) vsPass7(xp, sxB, cB, n, o, wt, src, ss, yp);
+  else vsPass8(xp, sxB, cB, n, o, wt, src, ss, yp);
+}
+
 /**
  * A run of output pixels [0, count) of one row whose windows see the same taps inside the image
  * (kernel rows [ky0, ky1), columns [kx0, kx1)), vector channels [0, Cv). The window origin of
@@ -84,19 +97,12 @@ function vsRun(img: usize, iy0: i32, ix0: i32, sxB: usize, cB: usize, rowB: usiz
     let src = bias != 0 ? bias + ob : ZERO16;
     let srcStep: usize = 0;
     if (full) {
-      if (e1 == e0) vsPass(0, x0, sxB, cB, count, offs, wts, src, srcStep, y0);
+      if (e1 == e0) vsPassK(0, x0, sxB, cB, count, offs, wts, src, srcStep, y0);
       for (let e = e0; e < e1; e += 8) {
         let k = imin(8, e1 - e);
         let o = rel + (<usize>e << 2);
         let wt = wAt + (<usize>e << 4);
-        if (k == 1) vsPass1(x0, sxB, cB, count, o, wt, src, srcStep, y0);
-        else if (k == 2) vsPass2(x0, sxB, cB, count, o, wt, src, srcStep, y0);
-        else if (k == 3) vsPass3(x0, sxB, cB, count, o, wt, src, srcStep, y0);
-        else if (k == 4) vsPass4(x0, sxB, cB, count, o, wt, src, srcStep, y0);
-        else if (k == 5) vsPass5(x0, sxB, cB, count, o, wt, src, srcStep, y0);
-        else if (k == 6) vsPass6(x0, sxB, cB, count, o, wt, src, srcStep, y0);
-        else if (k == 7) vsPass7(x0, sxB, cB, count, o, wt, src, srcStep, y0);
-        else vsPass8(x0, sxB, cB, count, o, wt, src, srcStep, y0);
+        vsPassK(k, x0, sxB, cB, count, o, wt, src, srcStep, y0);
         src = y0;
         srcStep = cB;
       }
@@ -121,15 +127,7 @@ function vsRun(img: usize, iy0: i32, ix0: i32, sxB: usize, cB: usize, rowB: usiz
         e++;
       }
       if (k == 0 && passes > 0) break;
-      if (k == 0) vsPass(0, x0, sxB, cB, count, offs, wts, src, srcStep, y0);
-      else if (k == 1) vsPass1(x0, sxB, cB, count, offs, wts, src, srcStep, y0);
-      else if (k == 2) vsPass2(x0, sxB, cB, count, offs, wts, src, srcStep, y0);
-      else if (k == 3) vsPass3(x0, sxB, cB, count, offs, wts, src, srcStep, y0);
-      else if (k == 4) vsPass4(x0, sxB, cB, count, offs, wts, src, srcStep, y0);
-      else if (k == 5) vsPass5(x0, sxB, cB, count, offs, wts, src, srcStep, y0);
-      else if (k == 6) vsPass6(x0, sxB, cB, count, offs, wts, src, srcStep, y0);
-      else if (k == 7) vsPass7(x0, sxB, cB, count, offs, wts, src, srcStep, y0);
-      else vsPass8(x0, sxB, cB, count, offs, wts, src, srcStep, y0);
+      vsPassK(k, x0, sxB, cB, count, offs, wts, src, srcStep, y0);
       // Later passes accumulate into y.
       src = y0;
       srcStep = cB;
