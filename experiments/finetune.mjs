@@ -38,6 +38,8 @@ const { values: o } = parseArgs({
     // alpha:T — distil from the unpruned model (knowledge distillation); dense rows distil from themselves,
     // so every row still follows one recipe.
     distill: { type: 'string' },
+    // Unfolded BatchNorms of pruned models restore each channel's dense statistics (statistics matching).
+    'bn-match': { type: 'boolean', default: false },
     'eval-limit': { type: 'string' },
     out: { type: 'string' },
     // Runs of different patterns can go in parallel processes: each writes its rows with --rows, and
@@ -73,8 +75,10 @@ const rows = [];
 for (const pattern of o.patterns.split(',')) {
   const pruned = pattern === 'dense' ? base : pruneModel(base, parseMethod(pattern), o.pw ? { pw: Number(o.pw) } : {}).model;
   const before = await accuracy(pruned);
-  const trainer = await createTrainer(pruned, { batch: Number(o.batch), threads, checkpoint: o.checkpoint, calibration: { data: train, pre }, ...(distill ? { distill } : {}) });
+  const trainer = await createTrainer(pruned, { batch: Number(o.batch), threads, checkpoint: o.checkpoint, calibration: { data: train, pre, ...(o['bn-match'] && pattern !== 'dense' ? { reference: base } : {}) }, ...(distill ? { distill } : {}) });
   const teacherSession = distill ? await compile(base, { backend: 'wasm', threads }) : undefined;
+  // With statistics matching the unfolded model is no longer the pruned model's function: measure it.
+  const matched = o['bn-match'] && pattern !== 'dense' ? await accuracy(trainer.trainedModel()) : undefined;
   let lastLog = 0;
   const r = await finetune(trainer, train, pre, cfg, {
     onStep: (s) => {
@@ -88,7 +92,7 @@ for (const pattern of o.patterns.split(',')) {
   const tuned = trainer.trainedModel();
   trainer.dispose();
   const after = await accuracy(tuned);
-  const row = { command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`, pattern: pattern + (o.pw && pattern !== 'dense' ? ` + pw ${o.pw}` : ''), before: before.correct, after: after.correct, images: test.count, seconds: r.seconds, steps: r.globalStep };
+  const row = { command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`, pattern: pattern + (o.pw && pattern !== 'dense' ? ` + pw ${o.pw}` : ''), before: before.correct, ...(matched ? { matched: matched.correct } : {}), after: after.correct, images: test.count, seconds: r.seconds, steps: r.globalStep };
   rows.push(row);
   process.stderr.write(`${JSON.stringify(row)}\n`);
 }
@@ -98,7 +102,7 @@ const meta = {
   date: new Date().toISOString().slice(0, 10),
   machine: `${cpus()[0]?.model ?? 'unknown'} x${cpus().length}, Node ${process.version}`,
   command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`,
-  recipe: `${cfg.epochs} epochs over ${train.count} training images (${train.files.map((f) => f.split('/').pop()).join(', ')}, JPEG-decoded pixels), batch ${o.batch}, SGD momentum 0.9, weight decay 5e-4, gradient norm clipped at 5, cosine lr from ${cfg.lr}${distill ? `, distilled from the dense pretrained model (loss = ${1 - distill.alpha}·CE + ${distill.alpha}·T²·KL, T = ${distill.temperature})` : ''}, random crop (pad 4) + flip, seed 1; BatchNorm unfolded after every conv (calibrated on 512 training images) and folded back for the test; checkpointing ${o.checkpoint}, wasm kernels x${threads}`,
+  recipe: `${cfg.epochs} epochs over ${train.count} training images (${train.files.map((f) => f.split('/').pop()).join(', ')}, JPEG-decoded pixels), batch ${o.batch}, SGD momentum 0.9, weight decay 5e-4, gradient norm clipped at 5, cosine lr from ${cfg.lr}${distill ? `, distilled from the dense pretrained model (loss = ${1 - distill.alpha}·CE + ${distill.alpha}·T²·KL, T = ${distill.temperature})` : ''}, random crop (pad 4) + flip, seed 1; BatchNorm unfolded after every conv (calibrated on 512 training images${o['bn-match'] ? '; for pruned models γ, β set to the dense model\'s statistics: statistics matching' : ''}) and folded back for the test; checkpointing ${o.checkpoint}, wasm kernels x${threads}`,
   test: `${test.count} images of ${test.file.split('/').pop()}`,
   testCount: test.count,
 };
@@ -121,9 +125,10 @@ function renderTable(meta, rows) {
     `- recipe: ${meta.recipe}`,
     `- test: ${meta.test}`,
     '',
-    '| model | before fine-tuning | after fine-tuning | vs dense fine-tuned | fine-tuning time |',
-    '|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.pattern} | ${pct(r.before)} (${r.before}) | ${pct(r.after)} (${r.after}) | ${dense ? `${(((r.after - dense.after) / n) * 100).toFixed(2)} pt` : 'n/a'} | ${(r.seconds / 60).toFixed(1)} min (${r.steps} steps) |`),
+    ...(rows.some((r) => r.matched !== undefined)
+      ? ['| model | before fine-tuning | statistics matched, before fine-tuning | after fine-tuning | vs dense fine-tuned | fine-tuning time |', '|---|---|---|---|---|---|']
+      : ['| model | before fine-tuning | after fine-tuning | vs dense fine-tuned | fine-tuning time |', '|---|---|---|---|---|']),
+    ...rows.map((r) => `| ${r.pattern} | ${pct(r.before)} (${r.before}) | ${rows.some((x) => x.matched !== undefined) ? (r.matched === undefined ? '— | ' : `${pct(r.matched)} (${r.matched}) | `) : ''}${pct(r.after)} (${r.after}) | ${dense ? `${(((r.after - dense.after) / n) * 100).toFixed(2)} pt` : 'n/a'} | ${(r.seconds / 60).toFixed(1)} min (${r.steps} steps) |`),
     '',
   ].join('\n');
 }

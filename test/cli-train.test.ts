@@ -97,18 +97,20 @@ describe('sparsecnn plan / finetune / train', () => {
     assertCleanError(cli('finetune', 'resnet20', '--data', join(tmp, 'nope'), '-o', join(tmp, 'z.onnx')), /does not exist/);
   });
 
-  it('finetune --teacher distils a pruned model from the dense one; bad distillation settings are usage errors', () => {
+  it('finetune --teacher / --match-stats: distils a pruned model from the dense one, restores its statistics; bad settings are usage errors', () => {
     const data = dataDir();
     const pruned = join(tmp, 'r20-24.onnx');
     assert.equal(cli('prune', 'resnet20', '--method', 'colnm:2:4', '-o', pruned).code, 0);
     const out = join(tmp, 'r20-24-kd.onnx');
-    const r = cli('finetune', pruned, '--teacher', 'resnet20', '--alpha', '0.7', '--temperature', '3', '--data', data, '--epochs', '1', '--batch', '16', '--limit', '32', '--eval-limit', '20', '-o', out, '--json');
+    const r = cli('finetune', pruned, '--teacher', 'resnet20', '--alpha', '0.7', '--temperature', '3', '--match-stats', 'resnet20', '--data', data, '--epochs', '1', '--batch', '16', '--limit', '32', '--eval-limit', '20', '-o', out, '--json');
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /distilling from resnet20 \(alpha 0\.7, temperature 3\)/);
+    assert.match(r.stderr, /statistics matched to resnet20/);
     assert.equal((JSON.parse(r.stdout) as { steps: number }).steps, 2);
     const bad = cli('finetune', pruned, '--teacher', 'resnet20', '--alpha', '1.5', '-o', join(tmp, 'w.onnx'));
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /--alpha must be in \[0, 1\]/);
+    assertCleanError(cli('train', 'resnet20', '--match-stats', 'resnet20', '-o', join(tmp, 'u.onnx')), /--match-stats is for fine-tuning a pruned model/);
     assertCleanError(cli('finetune', pruned, '--teacher', 'resnet50', '--data', data, '--limit', '16', '--batch', '16', '-o', join(tmp, 'v.onnx')), /teacher/);
   });
 });

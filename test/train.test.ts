@@ -201,6 +201,42 @@ describe('training executor', () => {
     teacher.dispose();
   });
 
+  it('statistics matching: a pruned model whose unfolded BNs restore the dense statistics classifies far better before any step', async () => {
+    const dense = loadModel('resnet20');
+    const pruned = pruneModel(dense, parseMethod('colnm:2:4')).model;
+    const data = realImages(512);
+    const pre = dense.metadata.preprocessing!;
+    const test = realImages(400);
+    const accuracy = async (m: Model): Promise<number> => {
+      const s = await compile(m, { backend: 'wasm' });
+      let correct = 0;
+      for (let start = 0; start < test.count; start += 100) {
+        const logits = (await s.run({ input: batchTensor(test, start, 100, pre) })).logits!.data;
+        for (let i = 0; i < 100; i++) {
+          const row = logits.subarray(i * 10, i * 10 + 10);
+          if (row.indexOf(Math.max(...row)) === test.labels[start + i]) correct++;
+        }
+      }
+      s.dispose();
+      return correct / test.count;
+    };
+    const plain = await createTrainer(pruned, { batch: 16, calibration: { data, pre } });
+    const matched = await createTrainer(pruned, { batch: 16, calibration: { data, pre, reference: dense } });
+    const a = await accuracy(plain.trainedModel());
+    const b = await accuracy(matched.trainedModel());
+    assert.ok(Math.abs(a - (await accuracy(pruned))) < 0.01, 'plain unfolding keeps the pruned function');
+    assert.ok(b > a + 0.15, `statistics matching: ${b} vs ${a} without`);
+    // Pruned weights are still zero after folding back (matching rescales whole channels).
+    const folded = matched.trainedModel().graph;
+    const weightOf = (g: Model['graph'], node: string) => g.initializers.get(g.nodes.find((n) => n.name === node)!.inputs[1]!)!.data as Float32Array;
+    for (const n of pruned.graph.nodes.filter((x) => x.op === 'Conv')) {
+      const before = weightOf(pruned.graph, n.name), after = weightOf(folded, n.name);
+      before.forEach((v, i) => { if (v === 0) assert.equal(after[i], 0, n.name); });
+    }
+    plain.dispose();
+    matched.dispose();
+  });
+
   it('BatchNorm unfolding keeps the function, and folding it back restores the structure', async () => {
     const model = loadModel('resnet20');
     const data = realImages(64);

@@ -40,6 +40,7 @@ interface TrainCliOptions {
   bnUnfold: boolean;
   clip: number;
   teacher?: string;
+  matchStats?: string;
   alpha: number;
   temperature: number;
   output: string;
@@ -101,6 +102,7 @@ function trainOptions(cmd: Command, defaults: { lr: number; epochs: number }): C
     .option('--no-augment', 'no random crop / flip')
     .option('--no-bn-unfold', 'train a BN-folded model as it is (otherwise a calibrated BatchNorm is put after each conv and folded back at the end)')
     .option('--clip <norm>', 'clip the gradient\'s global L2 norm (0: off)', parseNonNegative('--clip'), 5)
+    .option('--match-stats <model>', 'pruned models: the unfolded BatchNorms restore each channel\'s statistics from this (dense) model, the one the input was pruned from')
     .option('--teacher <model>', 'distil from this model (.onnx or zoo name), e.g. the dense model a pruned one came from')
     .option('--alpha <x>', 'with --teacher: weight of the teacher term, loss = (1-a)·CE + a·T²·KL', parseUnitClosed('--alpha'), 0.5)
     .option('--temperature <T>', 'with --teacher: softmax temperature of the teacher term', parsePositive('--temperature'), 4)
@@ -113,7 +115,7 @@ function trainOptions(cmd: Command, defaults: { lr: number; epochs: number }): C
     .option('-q, --quiet', 'no progress bars or notes');
 }
 
-async function runTraining(model: Model, opts: TrainCliOptions, out: Output, verb: string, teacherModel?: Model): Promise<void> {
+async function runTraining(model: Model, opts: TrainCliOptions, out: Output, verb: string, teacherModel?: Model, statsModel?: Model): Promise<void> {
   if (opts.backend !== 'wasm' && opts.backend !== 'ref') fail('INVALID_ARGUMENT', `unknown training backend '${opts.backend}' (wasm, ref)`);
   const statePath = opts.state ?? `${opts.output}.state`;
   if (existsSync(opts.output) && opts.force !== true) fail('EXISTS', `'${opts.output}' already exists; pass --force to overwrite it`);
@@ -126,16 +128,17 @@ async function runTraining(model: Model, opts: TrainCliOptions, out: Output, ver
   const pre = preprocessingFor(model, {}, out);
   const distill = { alpha: opts.alpha, temperature: opts.temperature };
   if (teacherModel !== undefined) checkTeacher(teacherModel, model);
+  if (statsModel !== undefined && !opts.bnUnfold) fail('INVALID_ARGUMENT', '--match-stats works through the unfolded BatchNorms; it cannot be combined with --no-bn-unfold');
   const trainer = await createTrainer(model, {
     batch: opts.batch, backend: opts.backend as TrainBackend, threads: opts.threads, checkpoint: opts.checkpoint,
     momentum: opts.momentum, weightDecay: opts.wd, augmentation: opts.augment ? CIFAR_AUGMENTATION : NO_AUGMENTATION, clipNorm: opts.clip,
-    ...(opts.bnUnfold ? { calibration: { data: train, pre } } : {}),
+    ...(opts.bnUnfold ? { calibration: { data: train, pre, ...(statsModel !== undefined ? { reference: statsModel } : {}) } } : {}),
     ...(teacherModel !== undefined ? { distill } : {}),
   });
   const teacherSession = teacherModel === undefined ? undefined : await compile(teacherModel, { backend: 'wasm', threads: opts.threads });
   try {
     if (teacherModel !== undefined) out.note(`distilling from ${teacherModel.metadata.name} (alpha ${opts.alpha}, temperature ${opts.temperature})`);
-    if (trainer.unfoldedBatchNorms > 0) out.note(`BatchNorm unfolded after ${trainer.unfoldedBatchNorms} convs for training (folded back in the output)`);
+    if (trainer.unfoldedBatchNorms > 0) out.note(`BatchNorm unfolded after ${trainer.unfoldedBatchNorms} convs for training (folded back in the output)${statsModel !== undefined ? `, statistics matched to ${statsModel.metadata.name}` : ''}`);
     if (trainer.maskedParams.length > 0) out.note(`${trainer.maskedParams.length} pruned layers: their zeros stay zero`);
     out.note(`${verb} ${model.metadata.name} on ${train.count} images of ${train.files.join(', ')}: ${opts.epochs} epochs, batch ${opts.batch}, lr ${opts.lr}, ${opts.backend} x${opts.threads}`);
     const config = { epochs: opts.epochs, lr: opts.lr, warmupSteps: opts.warmup, seed: opts.seed, ...(teacherModel !== undefined ? { distill } : {}) };
@@ -221,10 +224,11 @@ Examples:
   $ sparsecnn finetune r20-24.onnx --epochs 2 -o r20-24-ft.onnx
   $ sparsecnn finetune resnet56 --epochs 1 --checkpoint linear --threads 2 -o r56-ft.onnx
   $ sparsecnn finetune r20-24.onnx --epochs 2 -o r20-24-ft.onnx --resume
-  $ sparsecnn finetune r20-24.onnx --teacher resnet20 --epochs 2 -o r20-24-kd.onnx   # distil from the dense model`)
+  $ sparsecnn finetune r20-24.onnx --teacher resnet20 --epochs 2 -o r20-24-kd.onnx   # distil from the dense model
+  $ sparsecnn finetune r20-24.onnx --match-stats resnet20 --epochs 2 -o r20-24-sm.onnx  # restore dense BN statistics first`)
     .action(action(async (spec: string, opts: TrainCliOptions) => {
       const out = new Output(opts);
-      await runTraining(out.loadModel(spec), opts, out, 'finetune', opts.teacher === undefined ? undefined : out.loadModel(opts.teacher));
+      await runTraining(out.loadModel(spec), opts, out, 'finetune', opts.teacher === undefined ? undefined : out.loadModel(opts.teacher), opts.matchStats === undefined ? undefined : out.loadModel(opts.matchStats));
     }));
 
   trainOptions(program
@@ -239,6 +243,7 @@ Examples:
       const out = new Output(opts);
       const e = zooEntry(name);
       if (e.dataset !== 'cifar10') fail('UNSUPPORTED', `train needs a CIFAR-10 zoo model (resnet20, resnet56, mobilenetv2-cifar); ${name} is an ImageNet-shaped model`);
+      if (opts.matchStats !== undefined) fail('INVALID_ARGUMENT', '--match-stats is for fine-tuning a pruned model; train starts from random weights');
       await runTraining(buildZooModel(name, { seed: opts.seed, batchNorm: true }), opts, out, 'train', opts.teacher === undefined ? undefined : out.loadModel(opts.teacher));
     }));
 }

@@ -13,6 +13,11 @@
  * foldBatchNorm() folds every BN back into its Conv (conv-bn-fusion): the exported model has the
  * original structure, node names (so the pruning record still applies) and zeros (folding scales
  * whole output channels).
+ *
+ * With a `reference` model (the dense model a pruned one came from), γ and β come from the
+ * reference's statistics of the same conv instead: BN then maps every channel back to the mean and
+ * spread it had before pruning (statistics matching; the pruned network's own drift is what its
+ * running statistics record). In training mode that holds at every layer from the first step.
  */
 import type { ImageBatch } from '../data/cifar10.js';
 import { batchTensor } from '../data/preprocess.js';
@@ -44,14 +49,65 @@ export function needsUnfolding(model: Model): boolean {
  * Adds a calibrated BatchNormalization after every Conv without one (statistics from the first
  * `images` images of `data`, through the wasm engine). Returns the model unchanged when none lacks one.
  */
-export async function unfoldBatchNorm(model: Model, data: ImageBatch, pre: Preprocessing, images = 512): Promise<{ model: Model; added: number }> {
+export async function unfoldBatchNorm(model: Model, data: ImageBatch, pre: Preprocessing, images = 512, reference?: Model): Promise<{ model: Model; added: number; matched: number }> {
   const g = model.graph;
   const convs = unnormalisedConvs(g);
-  if (convs.length === 0) return { model, added: 0 };
+  if (convs.length === 0) return { model, added: 0, matched: 0 };
+  const stats = await convOutputStats(model, convs.map((c) => c.outputs[0]!), data, pre, images);
+  // Statistics of the same convs in the reference model (same node names and channel counts).
+  let refStats: (ChannelStats | undefined)[] = convs.map(() => undefined);
+  if (reference !== undefined) {
+    const byName = new Map<string, Node>(reference.graph.nodes.filter((n) => n.op === 'Conv').map((n) => [n.name, n]));
+    const pairs: { k: number; r: Node }[] = [];
+    convs.forEach((c, k) => {
+      const r = byName.get(c.name);
+      if (r !== undefined) pairs.push({ k, r });
+    });
+    const got = await convOutputStats(reference, pairs.map((p) => p.r.outputs[0]!), data, pre, images);
+    pairs.forEach((p, i) => {
+      if (got[i]!.mean.length === stats[p.k]!.mean.length) refStats[p.k] = got[i];
+    });
+  }
+  const inits = new Map<string, Tensor>(g.initializers);
+  const bnAfter = new Map<Node, Node>();
+  const renamed = new Map<Node, Node>();
+  convs.forEach((conv, k) => {
+    const { mean, std } = stats[k]!;
+    const C = mean.length;
+    const rvar = std.map((sd) => sd * sd - EPS);
+    // γ, β: this model's own statistics (BN computes the identity), or the reference's: then BN maps
+    // each channel back to the mean and spread it had in the reference (dense) model.
+    const target = refStats[k] ?? stats[k]!;
+    const y = conv.outputs[0]!;
+    const pre = `${y}.unfolded`;
+    const p = `${conv.name}.bn_unfolded`;
+    inits.set(`${p}.weight`, floatTensor([C], Float32Array.from(target.std)));
+    inits.set(`${p}.bias`, floatTensor([C], Float32Array.from(target.mean)));
+    inits.set(`${p}.running_mean`, floatTensor([C], Float32Array.from(mean)));
+    inits.set(`${p}.running_var`, floatTensor([C], rvar));
+    renamed.set(conv, { ...conv, outputs: [pre] } as Node);
+    bnAfter.set(conv, { name: p, op: 'BatchNormalization', inputs: [pre, `${p}.weight`, `${p}.bias`, `${p}.running_mean`, `${p}.running_var`], outputs: [y], attrs: { epsilon: EPS, momentum: 0.9 } });
+  });
+  const nodes: Node[] = [];
+  for (const node of g.nodes) {
+    nodes.push(renamed.get(node) ?? node);
+    const bn = bnAfter.get(node);
+    if (bn !== undefined) nodes.push(bn);
+  }
+  return { model: { ...model, graph: { ...g, nodes, initializers: inits } }, added: convs.length, matched: refStats.filter((r) => r !== undefined).length };
+}
+
+interface ChannelStats {
+  readonly mean: Float32Array;
+  readonly std: Float32Array;
+}
+
+/** Per-channel mean and std (σ ≥ 1e-2) of the values `outs` on the first `images` images, through the wasm engine. */
+async function convOutputStats(model: Model, outs: readonly string[], data: ImageBatch, pre: Preprocessing, images: number): Promise<ChannelStats[]> {
+  const g = model.graph;
   const input = inputOf(g);
   const chw = input.shape.slice(1) as number[];
   const types = inferShapes(g, new Map([[input.name, [1, ...chw]]])).types;
-  const outs = convs.map((c) => c.outputs[0]!);
   const statsGraph: Graph = {
     ...g,
     outputs: [...g.outputs, ...outs.filter((o) => !g.outputs.some((v) => v.name === o)).map((o) => ({ name: o, dtype: 'float32' as const, shape: ['batch', ...types.get(o)!.shape.slice(1)] }))],
@@ -87,39 +143,18 @@ export async function unfoldBatchNorm(model: Model, data: ImageBatch, pre: Prepr
   } finally {
     session.dispose();
   }
-  const inits = new Map<string, Tensor>(g.initializers);
-  const bnAfter = new Map<Node, Node>();
-  const renamed = new Map<Node, Node>();
-  convs.forEach((conv, k) => {
-    const { s1, s2, n } = sums[k]!;
+  return sums.map(({ s1, s2, n }) => {
     const C = s1.length;
-    const mean = new Float32Array(C), std = new Float32Array(C), rvar = new Float32Array(C);
+    const mean = new Float32Array(C), std = new Float32Array(C);
     for (let c = 0; c < C; c++) {
       const mu = s1[c]! / n;
       const v = Math.max(s2[c]! / n - mu * mu, 0);
       // A dead channel (constant output) keeps σ ≥ 1e-2 so the BN stays invertible and trainable.
-      const sd = Math.max(Math.sqrt(v + EPS), 1e-2);
       mean[c] = mu;
-      std[c] = sd;
-      rvar[c] = sd * sd - EPS;
+      std[c] = Math.max(Math.sqrt(v + EPS), 1e-2);
     }
-    const y = conv.outputs[0]!;
-    const pre = `${y}.unfolded`;
-    const p = `${conv.name}.bn_unfolded`;
-    inits.set(`${p}.weight`, floatTensor([C], std));
-    inits.set(`${p}.bias`, floatTensor([C], Float32Array.from(mean)));
-    inits.set(`${p}.running_mean`, floatTensor([C], Float32Array.from(mean)));
-    inits.set(`${p}.running_var`, floatTensor([C], rvar));
-    renamed.set(conv, { ...conv, outputs: [pre] } as Node);
-    bnAfter.set(conv, { name: p, op: 'BatchNormalization', inputs: [pre, `${p}.weight`, `${p}.bias`, `${p}.running_mean`, `${p}.running_var`], outputs: [y], attrs: { epsilon: EPS, momentum: 0.9 } });
+    return { mean, std };
   });
-  const nodes: Node[] = [];
-  for (const node of g.nodes) {
-    nodes.push(renamed.get(node) ?? node);
-    const bn = bnAfter.get(node);
-    if (bn !== undefined) nodes.push(bn);
-  }
-  return { model: { ...model, graph: { ...g, nodes, initializers: inits } }, added: convs.length };
 }
 
 /** Folds every BatchNormalization that directly follows a Conv back into it (inference form). */

@@ -391,6 +391,20 @@ export class TrainExecutor {
     return { ...res, peakBytes: this.mem.peakLiveBytes };
   }
 
+  /**
+   * A training-mode forward pass on the loaded batch that only updates BatchNorm running statistics:
+   * no loss, no gradients, every value freed as soon as the next stage has read it.
+   */
+  refreshStatistics(): void {
+    const n = this.stages.length;
+    for (let i = 1; i <= n; i++) {
+      this.forwardStage(i - 1, false, true);
+      if (i >= 2) this.freeValue(this.stages[i - 2]!.output);
+    }
+    this.freeValue(this.stages[n - 1]!.output);
+    assert(this.values.size === 0, `values left after a statistics pass: ${[...this.values.keys()].join(', ')}`);
+  }
+
   /** SGD with momentum and weight decay; masked weights (pruning) stay exactly zero. */
   applyOptimizer(cfg: OptimizerConfig): void {
     let scale = 1;

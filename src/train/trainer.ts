@@ -16,8 +16,8 @@ import type { Model, Preprocessing } from '../graph/ir.js';
 import { floatTensor, type Tensor } from '../graph/tensor.js';
 import { type Chain, parsePlanner, simulate } from '../plan/index.js';
 import { readPruningMetadata } from '../prune/metadata.js';
-import type { Rng } from '../zoo/rng.js';
-import { CIFAR_AUGMENTATION, fillBatch, type Augmentation } from './data.js';
+import { Rng } from '../zoo/rng.js';
+import { CIFAR_AUGMENTATION, fillBatch, NO_AUGMENTATION, type Augmentation } from './data.js';
 import { TrainExecutor, type OptimizerConfig } from './executor.js';
 import { REF_TRAIN_OPS } from './ops/index.js';
 import { distillationLoss, softmaxCrossEntropy, type DistillationConfig } from './ops/loss.js';
@@ -49,7 +49,16 @@ export interface TrainerOptions {
    * its convs gets a calibrated BN after each, trained, and folded back by trainedModel(). Without
    * it a folded model trains as it is, which needs a small learning rate.
    */
-  readonly calibration?: { readonly data: ImageBatch; readonly pre: Preprocessing; readonly images?: number };
+  readonly calibration?: {
+    readonly data: ImageBatch;
+    readonly pre: Preprocessing;
+    readonly images?: number;
+    /**
+     * The model this one was pruned from: the unfolded BatchNorms then restore each channel's mean
+     * and spread from before pruning (statistics matching, bn-unfold.ts) instead of computing the identity.
+     */
+    readonly reference?: Model;
+  };
   /**
    * Train against a teacher's logits too (knowledge distillation, ops/loss.ts distillationLoss):
    * write the teacher's [batch, classes] logits for the loaded batch into teacherLogitsView before
@@ -95,7 +104,7 @@ export class Trainer {
   static async create(model: Model, opts: TrainerOptions): Promise<Trainer> {
     let added = 0;
     if (opts.calibration !== undefined && needsUnfolding(model)) {
-      const u = await unfoldBatchNorm(model, opts.calibration.data, opts.calibration.pre, opts.calibration.images);
+      const u = await unfoldBatchNorm(model, opts.calibration.data, opts.calibration.pre, opts.calibration.images, opts.calibration.reference);
       model = u.model;
       added = u.added;
     }
@@ -116,6 +125,8 @@ export class Trainer {
     const ex = new TrainExecutor(program, { memory, loss });
     const t = new Trainer(model, program, ex, opts.checkpoint ?? 'store-all', opts, wasm, added, teacher);
     t.applyMasks(opts.freezeZeros ?? false);
+    // Statistics matching changed what every BN sees downstream: running statistics from the corrected network.
+    if (opts.calibration?.reference !== undefined && added > 0) t.refreshStatistics(opts.calibration.data, opts.calibration.pre);
     return t;
   }
 
@@ -195,6 +206,22 @@ export class Trainer {
       this.planInfo = { planner, checkpoints, predictedPeakBytes: simulate(chain, checkpoints).peakBytes };
     }
     return this.planInfo;
+  }
+
+  /**
+   * Re-estimates BatchNorm running statistics of the current network: `batches` training-mode forward
+   * passes over consecutive batches of `data` (no augmentation, no weight change). With momentum 0.9,
+   * 30 batches leave 4% of the old statistics. Needed after statistics matching (calibration.reference),
+   * whose running statistics describe the network before any BN was corrected.
+   */
+  refreshStatistics(data: ImageBatch, pre: Preprocessing, batches = 30): void {
+    const b = this.program.batch;
+    const idx = new Uint32Array(b);
+    for (let k = 0; k < batches; k++) {
+      for (let i = 0; i < b; i++) idx[i] = (k * b + i) % data.count;
+      fillBatch(this.inputView, this.labelView, data, idx, pre, NO_AUGMENTATION, new Rng(k));
+      this.executor.refreshStatistics();
+    }
   }
 
   /** One SGD step at learning rate lr on the batch in inputView/labelView. */
