@@ -49,13 +49,13 @@ export function needsUnfolding(model: Model): boolean {
  * Adds a calibrated BatchNormalization after every Conv without one (statistics from the first
  * `images` images of `data`, through the wasm engine). Returns the model unchanged when none lacks one.
  */
-export async function unfoldBatchNorm(model: Model, data: ImageBatch, pre: Preprocessing, images = 512, reference?: Model): Promise<{ model: Model; added: number; matched: number }> {
+export async function unfoldBatchNorm(model: Model, data: ImageBatch, pre: Preprocessing, images = 512, reference?: Model): Promise<{ model: Model; added: number }> {
   const g = model.graph;
   const convs = unnormalisedConvs(g);
-  if (convs.length === 0) return { model, added: 0, matched: 0 };
+  if (convs.length === 0) return { model, added: 0 };
   const stats = await convOutputStats(model, convs.map((c) => c.outputs[0]!), data, pre, images);
   // Statistics of the same convs in the reference model (same node names and channel counts).
-  let refStats: (ChannelStats | undefined)[] = convs.map(() => undefined);
+  const refStats: (ChannelStats | undefined)[] = convs.map(() => undefined);
   if (reference !== undefined) {
     const byName = new Map<string, Node>(reference.graph.nodes.filter((n) => n.op === 'Conv').map((n) => [n.name, n]));
     const pairs: { k: number; r: Node }[] = [];
@@ -94,7 +94,7 @@ export async function unfoldBatchNorm(model: Model, data: ImageBatch, pre: Prepr
     const bn = bnAfter.get(node);
     if (bn !== undefined) nodes.push(bn);
   }
-  return { model: { ...model, graph: { ...g, nodes, initializers: inits } }, added: convs.length, matched: refStats.filter((r) => r !== undefined).length };
+  return { model: { ...model, graph: { ...g, nodes, initializers: inits } }, added: convs.length };
 }
 
 interface ChannelStats {

@@ -18,8 +18,8 @@
  * one run (in rows that reach into the padding, without the taps there). Border columns and the
  * C % 4 tail channels run the dense per-pixel path on the dense packing `wpk` (zeros included).
  */
-import { fma, actV, imin, imax } from "./common";
-import { dwPixel } from "./dwconv";
+import { fma, imin, imax } from "./common";
+import { dwFinishBlock, dwPixel } from "./dwconv";
 
 const ZERO16: usize = 512;
 
@@ -106,7 +106,7 @@ function vsRun(img: usize, iy0: i32, ix0: i32, sxB: usize, cB: usize, rowB: usiz
         src = y0;
         srcStep = cB;
       }
-      if (rp != 0 || act != 0) vsEpilogue(y0, rp != 0 ? rp + ob : 0, cB, count, act, lo, hi);
+      if (rp != 0 || act != 0) dwFinishBlock(y0, rp != 0 ? rp + ob : 0, cB, count, act, lo, hi);
       continue;
     }
     let e = e0;
@@ -134,36 +134,7 @@ function vsRun(img: usize, iy0: i32, ix0: i32, sxB: usize, cB: usize, rowB: usiz
       passes++;
     }
     // Epilogue per block while its row of outputs is in L1 (in the pass loop it would cost registers).
-    if (rp != 0 || act != 0) vsEpilogue(y0, rp != 0 ? rp + ob : 0, cB, count, act, lo, hi);
-  }
-}
-
-function vsEpilogue(y0: usize, r0: usize, cB: usize, count: i32, act: i32, lo: f32, hi: f32): void {
-  if (act == 0 || act == 1 || act == 2) {
-    let vlo = f32x4.splat(act == 2 ? lo : act == 1 ? 0.0 : -Infinity);
-    let vhi = f32x4.splat(act == 2 ? hi : Infinity);
-    for (let i = 0; i < count; i++) {
-      let v = v128.load(y0);
-      if (r0 != 0) {
-        v = f32x4.add(v, v128.load(r0));
-        r0 += cB;
-      }
-      v128.store(y0, f32x4.pmin(f32x4.pmax(vlo, v), vhi));
-      y0 += cB;
-    }
-    return;
-  }
-  let y1 = y0;
-  if (r0 != 0) {
-    for (let i = 0; i < count; i++) {
-      v128.store(y1, f32x4.add(v128.load(y1), v128.load(r0)));
-      r0 += cB;
-      y1 += cB;
-    }
-  }
-  for (let i = 0; i < count; i++) {
-    v128.store(y0, actV(v128.load(y0), act, lo, hi));
-    y0 += cB;
+    if (rp != 0 || act != 0) dwFinishBlock(y0, rp != 0 ? rp + ob : 0, cB, count, act, lo, hi);
   }
 }
 

@@ -231,36 +231,43 @@ function dwRow5(xp: usize, sxB: usize, cB: usize, Cv: i32, Cp: i32, count: i32, 
 }
 
 /** y[i] = act(y[i] + res[i]) for output pixels [0, count) of a row, channels [0, Cv) (res 0 = none). */
-export function dwFinishRow(yp: usize, rp: usize, cB: usize, Cv: i32, count: i32, act: i32, lo: f32, hi: f32): void {
+function dwFinishRow(yp: usize, rp: usize, cB: usize, Cv: i32, count: i32, act: i32, lo: f32, hi: f32): void {
   if (rp == 0 && act == 0) return;
   for (let c = 0; c < Cv; c += 4) {
     let o = <usize>c << 2;
-    let y0 = yp + o;
-    let r0 = rp != 0 ? rp + o : 0;
+    dwFinishBlock(yp + o, rp != 0 ? rp + o : 0, cB, count, act, lo, hi);
+  }
+}
+
+/** y[i] = act(y[i] + res[i]) for `count` pixels (stride cB) of one 4-channel vector (r0 0 = no residual). */
+export function dwFinishBlock(y0: usize, r0: usize, cB: usize, count: i32, act: i32, lo: f32, hi: f32): void {
+  if (act == 1 || act == 2) {
+    // Relu / clip inline, residual in the same pass: a call in the loop (actV) makes V8 spill around it, ~3x slower.
+    let vlo = f32x4.splat(act == 1 ? 0.0 : lo);
+    let vhi = f32x4.splat(act == 1 ? Infinity : hi);
     for (let i = 0; i < count; i++) {
       let v = v128.load(y0);
       if (r0 != 0) {
         v = f32x4.add(v, v128.load(r0));
         r0 += cB;
       }
-      v128.store(y0, v);
+      v128.store(y0, f32x4.pmin(f32x4.pmax(vlo, v), vhi));
       y0 += cB;
     }
-    if (act == 1 || act == 2) {
-      // Relu / clip inline: a call in the loop (actV) makes V8 spill around it, ~3x slower.
-      let vlo = f32x4.splat(act == 1 ? 0.0 : lo);
-      let vhi = f32x4.splat(act == 1 ? Infinity : hi);
-      y0 = yp + o;
-      for (let i = 0; i < count; i++) {
-        v128.store(y0, f32x4.pmin(f32x4.pmax(vlo, v128.load(y0)), vhi));
-        y0 += cB;
-      }
-    } else if (act != 0) {
-      y0 = yp + o;
-      for (let i = 0; i < count; i++) {
-        v128.store(y0, actV(v128.load(y0), act, lo, hi));
-        y0 += cB;
-      }
+    return;
+  }
+  let y1 = y0;
+  if (r0 != 0) {
+    for (let i = 0; i < count; i++) {
+      v128.store(y1, f32x4.add(v128.load(y1), v128.load(r0)));
+      r0 += cB;
+      y1 += cB;
+    }
+  }
+  if (act != 0) {
+    for (let i = 0; i < count; i++) {
+      v128.store(y0, actV(v128.load(y0), act, lo, hi));
+      y0 += cB;
     }
   }
 }
