@@ -7,16 +7,23 @@
  *
  *   node experiments/finetune.mjs [--model resnet20] [--patterns dense,colnm:2:4,colnm:1:4]
  *        [--epochs 2] [--lr 0.01] [--batch 64] [--threads 2] [--limit N] [--out experiments/results/finetune-resnet20.md]
+ *        [--distill alpha:T] [--teacher FILE.onnx] [--bn-match] [--save DIR] [--rows FILE.json] [--from a.json,b.json]
+ *
+ * --model takes a zoo name or an .onnx file (e.g. a dense model fine-tuned by an earlier run and kept
+ * with --save): pruning a model already adapted to the JPEG-decoded pixels is the usual
+ * train-dense → prune → fine-tune pipeline. --teacher (default: the unpruned --model) is the model
+ * distilled from and whose statistics --bn-match restores.
  *
  * Needs `npm run build` and ../shared/data (training batches + test_batch.bin).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import '../dist/src/node/runtime.js';
 import { evaluateAccuracy } from '../dist/src/analysis/accuracy.js';
 import { loadCifar10, loadCifar10Train } from '../dist/src/node/data.js';
-import { loadModel } from '../dist/src/node/models.js';
+import { loadModel, saveModel } from '../dist/src/node/models.js';
 import { defaultCifar10Dir } from '../dist/src/node/paths.js';
 import { pruneModel } from '../dist/src/prune/apply.js';
 import { parseMethod } from '../dist/src/prune/spec.js';
@@ -40,6 +47,8 @@ const { values: o } = parseArgs({
     distill: { type: 'string' },
     // Unfolded BatchNorms of pruned models restore each channel's dense statistics (statistics matching).
     'bn-match': { type: 'boolean', default: false },
+    teacher: { type: 'string' },
+    save: { type: 'string' },
     'eval-limit': { type: 'string' },
     out: { type: 'string' },
     // Runs of different patterns can go in parallel processes: each writes its rows with --rows, and
@@ -61,6 +70,9 @@ const test = loadCifar10(dir, o['eval-limit'] ? Number(o['eval-limit']) : undefi
 const threads = Number(o.threads);
 const base = loadModel(o.model);
 const pre = base.metadata.preprocessing;
+const teacherModel = o.teacher ? loadModel(o.teacher) : base;
+const teacherName = o.teacher ? o.teacher.split('/').pop() : 'the dense starting model';
+if (o.save) mkdirSync(o.save, { recursive: true });
 const distill = o.distill ? { alpha: Number(o.distill.split(':')[0]), temperature: Number(o.distill.split(':')[1] ?? 4) } : undefined;
 const cfg = { epochs: Number(o.epochs), lr: Number(o.lr), warmupSteps: 0, seed: 1, ...(distill ? { distill } : {}) };
 
@@ -75,8 +87,8 @@ const rows = [];
 for (const pattern of o.patterns.split(',')) {
   const pruned = pattern === 'dense' ? base : pruneModel(base, parseMethod(pattern), o.pw ? { pw: Number(o.pw) } : {}).model;
   const before = await accuracy(pruned);
-  const trainer = await createTrainer(pruned, { batch: Number(o.batch), threads, checkpoint: o.checkpoint, calibration: { data: train, pre, ...(o['bn-match'] && pattern !== 'dense' ? { reference: base } : {}) }, ...(distill ? { distill } : {}) });
-  const teacherSession = distill ? await compile(base, { backend: 'wasm', threads }) : undefined;
+  const trainer = await createTrainer(pruned, { batch: Number(o.batch), threads, checkpoint: o.checkpoint, calibration: { data: train, pre, ...(o['bn-match'] && pattern !== 'dense' ? { reference: teacherModel } : {}) }, ...(distill ? { distill } : {}) });
+  const teacherSession = distill ? await compile(teacherModel, { backend: 'wasm', threads }) : undefined;
   // With statistics matching the unfolded model is no longer the pruned model's function: measure it.
   const matched = o['bn-match'] && pattern !== 'dense' ? await accuracy(trainer.trainedModel()) : undefined;
   let lastLog = 0;
@@ -92,6 +104,7 @@ for (const pattern of o.patterns.split(',')) {
   const tuned = trainer.trainedModel();
   trainer.dispose();
   const after = await accuracy(tuned);
+  if (o.save) saveModel(tuned, join(o.save, `${base.metadata.name ?? o.model}-${pattern.replaceAll(':', '')}.onnx`), true);
   const row = { command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`, pattern: pattern + (o.pw && pattern !== 'dense' ? ` + pw ${o.pw}` : ''), before: before.correct, ...(matched ? { matched: matched.correct } : {}), after: after.correct, images: test.count, seconds: r.seconds, steps: r.globalStep };
   rows.push(row);
   process.stderr.write(`${JSON.stringify(row)}\n`);
@@ -102,7 +115,7 @@ const meta = {
   date: new Date().toISOString().slice(0, 10),
   machine: `${cpus()[0]?.model ?? 'unknown'} x${cpus().length}, Node ${process.version}`,
   command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`,
-  recipe: `${cfg.epochs} epochs over ${train.count} training images (${train.files.map((f) => f.split('/').pop()).join(', ')}, JPEG-decoded pixels), batch ${o.batch}, SGD momentum 0.9, weight decay 5e-4, gradient norm clipped at 5, cosine lr from ${cfg.lr}${distill ? `, distilled from the dense pretrained model (loss = ${1 - distill.alpha}·CE + ${distill.alpha}·T²·KL, T = ${distill.temperature})` : ''}, random crop (pad 4) + flip, seed 1; BatchNorm unfolded after every conv (calibrated on 512 training images${o['bn-match'] ? '; for pruned models γ, β set to the dense model\'s statistics: statistics matching' : ''}) and folded back for the test; checkpointing ${o.checkpoint}, wasm kernels x${threads}`,
+  recipe: `${o.model.endsWith('.onnx') ? `starting from ${o.model}; ` : ''}${cfg.epochs} epochs over ${train.count} training images (${train.files.map((f) => f.split('/').pop()).join(', ')}, JPEG-decoded pixels), batch ${o.batch}, SGD momentum 0.9, weight decay 5e-4, gradient norm clipped at 5, cosine lr from ${cfg.lr}${distill ? `, distilled from ${teacherName} (loss = ${1 - distill.alpha}·CE + ${distill.alpha}·T²·KL, T = ${distill.temperature})` : ''}, random crop (pad 4) + flip, seed 1; BatchNorm unfolded after every conv (calibrated on 512 training images${o['bn-match'] ? `; for pruned models γ, β set to the per-channel statistics of ${teacherName}: statistics matching` : ''}) and folded back for the test; checkpointing ${o.checkpoint}, wasm kernels x${threads}`,
   test: `${test.count} images of ${test.file.split('/').pop()}`,
   testCount: test.count,
 };

@@ -50,25 +50,29 @@ function grads(t: Trainer): Map<string, Float32Array> {
 
 describe('training executor', () => {
   it('checkpointed steps give the same gradients as store-all, and the predicted peak equals the measured one', async () => {
-    const t = await trainerWithBatch(loadModel('resnet20'), { batch: 4, backend: 'wasm' });
-    try {
-      const chain = t.chain();
-      assert.equal(chain.n, t.stageCount);
-      assert.ok(chain.n >= 10, `resnet20 has ${chain.n} stages`);
-      const ref = t.executor.step([]);
-      const g0 = grads(t);
-      assert.equal(ref.peakBytes, simulate(chain, []).peakBytes, 'store-all: predicted == measured');
-      for (const spec of ['sqrt', 'uniform:2', 'dp', 'linear']) {
-        const ck = [...parsePlanner(spec)[0]!.plan(chain)];
-        const r = t.executor.step(ck);
-        assert.equal(r.peakBytes, simulate(chain, ck).peakBytes, `${spec} (${ck.join(',')}): predicted == measured`);
-        assert.equal(r.loss, ref.loss);
-        for (const [name, g] of grads(t)) assert.deepEqual(g, g0.get(name), `${spec}: gradient of ${name}`);
+    // The BatchNorm model checks that recomputing a segment reproduces training-mode BN exactly
+    // (its batch statistics must not depend on the running statistics the first forward updated).
+    for (const model of [loadModel('resnet20'), buildZooModel('resnet20', { seed: 9, batchNorm: true })]) {
+      const t = await trainerWithBatch(model, { batch: 4, backend: 'wasm' });
+      try {
+        const chain = t.chain();
+        assert.equal(chain.n, t.stageCount);
+        assert.ok(chain.n >= 10, `resnet20 has ${chain.n} stages`);
+        const ref = t.executor.step([]);
+        const g0 = grads(t);
+        assert.equal(ref.peakBytes, simulate(chain, []).peakBytes, 'store-all: predicted == measured');
+        for (const spec of ['sqrt', 'uniform:2', 'dp', 'linear']) {
+          const ck = [...parsePlanner(spec)[0]!.plan(chain)];
+          const r = t.executor.step(ck);
+          assert.equal(r.peakBytes, simulate(chain, ck).peakBytes, `${spec} (${ck.join(',')}): predicted == measured`);
+          assert.equal(r.loss, ref.loss);
+          for (const [name, g] of grads(t)) assert.deepEqual(g, g0.get(name), `${spec}: gradient of ${name}`);
+        }
+        const dp = parsePlanner('dp')[0]!.plan(chain);
+        assert.ok(simulate(chain, [...dp]).peakBytes < ref.peakBytes, 'dp saves memory over store-all');
+      } finally {
+        t.dispose();
       }
-      const dp = parsePlanner('dp')[0]!.plan(chain);
-      assert.ok(simulate(chain, [...dp]).peakBytes < ref.peakBytes, 'dp saves memory over store-all');
-    } finally {
-      t.dispose();
     }
   });
 
@@ -93,18 +97,20 @@ describe('training executor', () => {
     }
   });
 
-  it('threads give bit-identical gradients', async () => {
-    const model = loadModel('resnet20');
-    const a = await trainerWithBatch(model, { batch: 8, backend: 'wasm', threads: 1 });
-    const b = await trainerWithBatch(model, { batch: 8, backend: 'wasm', threads: 2 });
-    try {
-      a.executor.step([]);
-      b.executor.step([4]);
-      const gb = grads(b);
-      for (const [name, g] of grads(a)) assert.deepEqual(g, gb.get(name), name);
-    } finally {
-      a.dispose();
-      b.dispose();
+  it('threads give bit-identical gradients and running statistics (folded model and training-mode BatchNorm)', async () => {
+    for (const model of [loadModel('resnet20'), buildZooModel('resnet20', { seed: 9, batchNorm: true })]) {
+      const a = await trainerWithBatch(model, { batch: 8, backend: 'wasm', threads: 1 });
+      const b = await trainerWithBatch(model, { batch: 8, backend: 'wasm', threads: 2 });
+      try {
+        a.executor.step([]);
+        b.executor.step([4]);
+        const gb = grads(b);
+        for (const [name, g] of grads(a)) assert.deepEqual(g, gb.get(name), name);
+        for (const name of a.program.buffers) assert.deepEqual(a.executor.buffer(name), b.executor.buffer(name), `${name}: running statistics`);
+      } finally {
+        a.dispose();
+        b.dispose();
+      }
     }
   });
 

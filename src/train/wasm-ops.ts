@@ -93,7 +93,7 @@ export async function wasmTrainOps(mem: TrainMemory, threads: number): Promise<W
 
 /**
  * Training-mode BatchNormalization on channels-last data: the per-channel reductions run in the
- * SIMD kernels (channel_stats shifted by the running mean for a well-conditioned variance,
+ * SIMD kernels (channel_stats shifted by the first pixel for a well-conditioned variance,
  * bn_backward_sums), the per-element maps too (bn_apply, bn_backward_dx), split over pixels. Same semantics and saved
  * layout as the reference op (ops/batchnorm.ts), which still handles inference mode.
  */
@@ -114,12 +114,15 @@ function fastBatchNorm(mem: TrainMemory, tk: TrainKernels): TrainOp<'BatchNormal
       const eps = a.attrs.epsilon, mom = a.attrs.momentum;
       const t = scratch(C);
       const s1 = t.f(0), s2 = t.f(1), scale = t.f(2), shift = t.f(3);
-      tk.channelStats(at(x), P, C, at(rm), t.ptr, t.ptr + C * 4);
+      // Shifted-data variance with the first pixel as the shift: as well conditioned as shifting by
+      // the running mean, and — unlike the running mean, which this very forward updates — the same
+      // when a checkpointed segment is recomputed, so recomputation reproduces the activations exactly.
+      tk.channelStats(at(x), P, C, at(x), t.ptr, t.ptr + C * 4);
       const mean = a.save ? a.saved[0]! : new Float32Array(C);
       const istd = a.save ? a.saved[1]! : new Float32Array(C);
       for (let c = 0; c < C; c++) {
         const d = s1[c]! / P;
-        const mu = rm![c]! + d;
+        const mu = x![c]! + d;
         const v = Math.max(s2[c]! / P - d * d, 0);
         mean[c] = mu;
         istd[c] = 1 / Math.sqrt(v + eps);
