@@ -17,7 +17,7 @@
  * Needs `npm run build` and ../shared/data (training batches + test_batch.bin).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import '../dist/src/node/runtime.js';
@@ -71,7 +71,7 @@ const threads = Number(o.threads);
 const base = loadModel(o.model);
 const pre = base.metadata.preprocessing;
 const teacherModel = o.teacher ? loadModel(o.teacher) : base;
-const teacherName = o.teacher ? o.teacher.split('/').pop() : 'the dense starting model';
+const teacherName = o.teacher ? basename(o.teacher) : 'the dense starting model';
 if (o.save) mkdirSync(o.save, { recursive: true });
 const distill = o.distill ? { alpha: Number(o.distill.split(':')[0]), temperature: Number(o.distill.split(':')[1] ?? 4) } : undefined;
 const cfg = { epochs: Number(o.epochs), lr: Number(o.lr), warmupSteps: 0, seed: 1, ...(distill ? { distill } : {}) };
@@ -83,12 +83,13 @@ async function accuracy(model) {
   return r;
 }
 
+// One teacher session serves every pattern (the teacher does not change between them).
+const teacherSession = distill ? await compile(teacherModel, { backend: 'wasm', threads }) : undefined;
 const rows = [];
 for (const pattern of o.patterns.split(',')) {
   const pruned = pattern === 'dense' ? base : pruneModel(base, parseMethod(pattern), o.pw ? { pw: Number(o.pw) } : {}).model;
   const before = await accuracy(pruned);
   const trainer = await createTrainer(pruned, { batch: Number(o.batch), threads, checkpoint: o.checkpoint, calibration: { data: train, pre, ...(o['bn-match'] && pattern !== 'dense' ? { reference: teacherModel } : {}) }, ...(distill ? { distill } : {}) });
-  const teacherSession = distill ? await compile(teacherModel, { backend: 'wasm', threads }) : undefined;
   // With statistics matching the unfolded model is no longer the pruned model's function: measure it.
   const matched = o['bn-match'] && pattern !== 'dense' ? await accuracy(trainer.trainedModel()) : undefined;
   let lastLog = 0;
@@ -100,7 +101,6 @@ for (const pattern of o.patterns.split(',')) {
       }
     },
   }, undefined, teacherSession ? sessionTeacher(teacherSession) : undefined);
-  teacherSession?.dispose();
   const tuned = trainer.trainedModel();
   trainer.dispose();
   const after = await accuracy(tuned);
@@ -109,6 +109,8 @@ for (const pattern of o.patterns.split(',')) {
   rows.push(row);
   process.stderr.write(`${JSON.stringify(row)}\n`);
 }
+
+teacherSession?.dispose();
 
 const meta = {
   model: o.model,
