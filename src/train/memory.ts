@@ -92,9 +92,27 @@ export class TrainMemory {
   /** An allocation whose bytes are zero (gradient accumulators start from zero). */
   allocZeroed(bytes: number, tag = ''): number {
     const ptr = this.alloc(bytes, tag);
-    new Uint8Array(this.memory.buffer, ptr, roundBytes(bytes)).fill(0);
+    this.zero(ptr, roundBytes(bytes));
     return ptr;
   }
+
+  /**
+   * Zeroes `bytes` (a multiple of 4) at `ptr`. On a shared memory a JS typed-array fill takes V8's
+   * atomic-safe path (measured 3 GB/s for Uint8Array, 10 GB/s for Float32Array, against 45 GB/s
+   * unshared), which cost 5% of a ResNet-20 training step; with the kernels loaded, SIMD stores in
+   * WebAssembly do it at memory speed (setZeroFill).
+   */
+  zero(ptr: number, bytes: number): void {
+    if (this.zeroFill !== undefined) this.zeroFill(ptr, bytes);
+    else new Float32Array(this.memory.buffer, ptr, bytes >>> 2).fill(0);
+  }
+
+  /** A zeroing routine on this memory (the wasm kernels' f32 fill), or undefined to go back to JS. */
+  setZeroFill(f: ((ptr: number, bytes: number) => void) | undefined): void {
+    this.zeroFill = f;
+  }
+
+  private zeroFill: ((ptr: number, bytes: number) => void) | undefined;
 
   release(ptr: number): void {
     const size = this.sizes.get(ptr);

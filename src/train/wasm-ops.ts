@@ -33,6 +33,8 @@ export async function wasmTrainOps(mem: TrainMemory, threads: number): Promise<W
   const { kernels, call } = await loadKernels(mem.memory, { relaxed, shared: mem.shared });
   const want = mem.shared && runtimeContext.workerFactory !== undefined ? threads : 1;
   const pool = want > 1 ? await ThreadPool.start(want, mem.memory, relaxed, runtimeContext.workerFactory!, call) : undefined;
+  // Zero-initialised buffers (gradients) are filled by SIMD stores: JS fills on a shared memory are slow.
+  mem.setZeroFill((ptr, bytes) => kernels.f32_copy_pad(0, 0, ptr, bytes >>> 2));
   const tk = new TrainKernels(kernels, { alloc: (b) => mem.alloc(b, 'workspace'), free: (p) => mem.release(p) }, pool === undefined ? {} : { runner: pool });
   const refConv = REF_TRAIN_OPS.Conv!;
   const Conv: TrainOp<'Conv'> = {
@@ -87,7 +89,10 @@ export async function wasmTrainOps(mem: TrainMemory, threads: number): Promise<W
     ops: { ...REF_TRAIN_OPS, Conv, Relu, Add, BatchNormalization },
     threads: pool?.threads ?? 1,
     relaxed,
-    dispose: () => pool?.dispose(),
+    dispose: () => {
+      mem.setZeroFill(undefined);
+      pool?.dispose();
+    },
   };
 }
 

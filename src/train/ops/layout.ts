@@ -130,26 +130,37 @@ export function sumOverBroadcast(
 }
 
 /**
- * Walks `walkShape` in its storage order (so the first offset runs 0, 1, 2, ...) and, for each
- * element, finds the element of a tensor of shape `otherShape` it corresponds to through per-axis
- * index maps: other index on axis d = maps[d][index on axis d], or -1 (no element: padding).
- * f(walkOffset, otherOffset or -1). Maps are O(dimension) each: Slice, Pad and Concat use this.
+ * Walks `walkShape` in its storage order and, in runs, finds the elements of a tensor of shape
+ * `otherShape` they correspond to through per-axis index maps: other index on axis d =
+ * maps[d][index on axis d], or -1 (no element: padding). f(walkOffset, otherOffset or -1, length)
+ * covers `length` consecutive walk elements that map to consecutive other elements (or all to
+ * padding). Runs lie along the innermost storage axis (channels in NHWC), so Slice, Pad and Concat
+ * copy with tight loops instead of a call per element. Maps are O(dimension) each.
  */
-export function forEachMapped(walkShape: readonly number[], otherShape: readonly number[], maps: readonly Int32Array[], f: (w: number, o: number) => void): void {
+export function forEachMappedRun(walkShape: readonly number[], otherShape: readonly number[], maps: readonly Int32Array[], f: (w: number, o: number, length: number) => void): void {
   const r = walkShape.length;
   const total = sizeOf(walkShape);
   if (total === 0) return;
   if (r === 0) {
-    f(0, 0);
+    f(0, 0, 1);
     return;
   }
   const order = storageOrder(r);
   const shape = pick(walkShape, order);
   const mp = pick(maps, order);
   const os = pick(storageStrides(otherShape), order);
-  // The innermost storage axis runs as a plain loop (this walk is the hot path of Slice and Pad).
   const inner = r - 1;
   const ni = shape[inner]!, mi = mp[inner]!, si = os[inner]!;
+  // Runs of the innermost axis, once: [start, length, other index or -1] (consecutive only when stride 1).
+  const runs: number[] = [];
+  for (let k = 0; k < ni; ) {
+    const i0 = mi[k]!;
+    let len = 1;
+    if (i0 < 0) while (k + len < ni && mi[k + len]! < 0) len++;
+    else if (si === 1) while (k + len < ni && mi[k + len] === i0 + len) len++;
+    runs.push(k, len, i0);
+    k += len;
+  }
   const pos = new Array<number>(inner).fill(0);
   let w = 0;
   for (let q = total / ni; q > 0; q--) {
@@ -162,13 +173,9 @@ export function forEachMapped(walkShape: readonly number[], otherShape: readonly
       }
       base += i * os[d]!;
     }
-    if (base < 0) for (let k = 0; k < ni; k++) f(w++, -1);
-    else {
-      for (let k = 0; k < ni; k++) {
-        const i = mi[k]!;
-        f(w++, i < 0 ? -1 : base + i * si);
-      }
-    }
+    if (base < 0) f(w, -1, ni);
+    else for (let j = 0; j < runs.length; j += 3) f(w + runs[j]!, runs[j + 2]! < 0 ? -1 : base + runs[j + 2]! * si, runs[j + 1]!);
+    w += ni;
     for (let d = inner - 1; d >= 0; d--) {
       if (++pos[d]! < shape[d]!) break;
       pos[d] = 0;

@@ -11,7 +11,7 @@
 import type { OpType } from '../../graph/attrs.js';
 import { fullPads, sliceSpec } from '../../graph/ops/shape-ops.js';
 import { sizeOf } from '../../graph/tensor.js';
-import { constInts, forEachMapped, isRowMajorStorage, needsNothing, needsOnly, req, shapeOf, StorageCursor } from './layout.js';
+import { constInts, forEachMappedRun, isRowMajorStorage, needsNothing, needsOnly, req, shapeOf, StorageCursor } from './layout.js';
 import type { OpShapes, TrainOp } from './types.js';
 
 /** Same elements in IR row-major order, moved between the storage layouts of two shapes. */
@@ -94,7 +94,7 @@ export const Concat: TrainOp<'Concat'> = {
     const axis = attrs.axis < 0 ? attrs.axis + os.length : attrs.axis;
     for (let k = 0; k < shapes.inputs.length; k++) {
       const x = req(inputs, k, 'Concat');
-      forEachMapped(shapeOf(shapes, k, 'Concat'), os, concatMaps(shapes, axis, k), (i, o) => { y[o] = x[i]!; });
+      forEachMappedRun(shapeOf(shapes, k, 'Concat'), os, concatMaps(shapes, axis, k), (i, o, n) => { y.set(x.subarray(i, i + n), o); });
     }
   },
   backward({ attrs, shapes, dOutputs, dInputs }) {
@@ -105,7 +105,7 @@ export const Concat: TrainOp<'Concat'> = {
     for (let k = 0; k < shapes.inputs.length; k++) {
       const dx = dInputs[k];
       if (dx === undefined) continue;
-      forEachMapped(shapeOf(shapes, k, 'Concat'), os, concatMaps(shapes, axis, k), (i, o) => { dx[i]! += dy[o]!; });
+      forEachMappedRun(shapeOf(shapes, k, 'Concat'), os, concatMaps(shapes, axis, k), (i, o, n) => { for (let j = 0; j < n; j++) dx[i + j]! += dy[o + j]!; });
     }
   },
 };
@@ -125,13 +125,13 @@ export const Slice: TrainOp<'Slice'> = {
   forward({ shapes, inputs, outputs }) {
     const x = req(inputs, 0, 'Slice');
     const y = outputs[0]!;
-    forEachMapped(shapes.outputs[0]!, shapeOf(shapes, 0, 'Slice'), sliceMaps(shapes, inputs), (o, i) => { y[o] = x[i]!; });
+    forEachMappedRun(shapes.outputs[0]!, shapeOf(shapes, 0, 'Slice'), sliceMaps(shapes, inputs), (o, i, n) => { for (let j = 0; j < n; j++) y[o + j] = x[i + j]!; });
   },
   backward({ shapes, inputs, dOutputs, dInputs }) {
     const dy = dOutputs[0];
     const dx = dInputs[0];
     if (dy === undefined || dx === undefined) return;
-    forEachMapped(shapes.outputs[0]!, shapeOf(shapes, 0, 'Slice'), sliceMaps(shapes, inputs), (o, i) => { dx[i]! += dy[o]!; });
+    forEachMappedRun(shapes.outputs[0]!, shapeOf(shapes, 0, 'Slice'), sliceMaps(shapes, inputs), (o, i, n) => { for (let j = 0; j < n; j++) dx[i + j]! += dy[o + j]!; });
   },
 };
 
@@ -166,12 +166,17 @@ export const Pad: TrainOp<'Pad'> = {
     const x = req(inputs, 0, 'Pad');
     const y = outputs[0]!;
     const cv = inputs[2] !== undefined && inputs[2].length > 0 ? inputs[2][0]! : 0;
-    forEachMapped(shapes.outputs[0]!, shapeOf(shapes, 0, 'Pad'), padMaps(attrs, shapes, inputs), (o, i) => { y[o] = i < 0 ? cv : x[i]!; });
+    forEachMappedRun(shapes.outputs[0]!, shapeOf(shapes, 0, 'Pad'), padMaps(attrs, shapes, inputs), (o, i, n) => {
+      if (i < 0) y.fill(cv, o, o + n);
+      else for (let j = 0; j < n; j++) y[o + j] = x[i + j]!;
+    });
   },
   backward({ attrs, shapes, inputs, dOutputs, dInputs }) {
     const dy = dOutputs[0];
     const dx = dInputs[0];
     if (dy === undefined || dx === undefined) return;
-    forEachMapped(shapes.outputs[0]!, shapeOf(shapes, 0, 'Pad'), padMaps(attrs, shapes, inputs), (o, i) => { if (i >= 0) dx[i]! += dy[o]!; });
+    forEachMappedRun(shapes.outputs[0]!, shapeOf(shapes, 0, 'Pad'), padMaps(attrs, shapes, inputs), (o, i, n) => {
+      if (i >= 0) for (let j = 0; j < n; j++) dx[i + j]! += dy[o + j]!;
+    });
   },
 };
