@@ -27,6 +27,7 @@ import { loadModel, saveModel } from '../dist/src/node/models.js';
 import { defaultCifar10Dir } from '../dist/src/node/paths.js';
 import { pruneModel } from '../dist/src/prune/apply.js';
 import { parseMethod } from '../dist/src/prune/spec.js';
+import { readPruningMetadata } from '../dist/src/prune/metadata.js';
 import { compile } from '../dist/src/runtime/session.js';
 import { finetune, sessionTeacher } from '../dist/src/train/finetune.js';
 import { createTrainer } from '../dist/src/train/trainer.js';
@@ -48,6 +49,10 @@ const { values: o } = parseArgs({
     // Unfolded BatchNorms of pruned models restore each channel's dense statistics (statistics matching).
     'bn-match': { type: 'boolean', default: false },
     teacher: { type: 'string' },
+    // EPOCHS[:REFRESH[:DECAY]] — colnm rows train with dynamic masks (SR-STE) from the unpruned weights
+    // for the first EPOCHS epochs, masks re-selected every REFRESH steps (default 1), DECAY on pruned
+    // weights (default 2e-4); fixed masks after. Dense rows have no mask: the recipe is otherwise the same.
+    dynamic: { type: 'string' },
     save: { type: 'string' },
     'eval-limit': { type: 'string' },
     out: { type: 'string' },
@@ -92,8 +97,14 @@ for (const pattern of o.patterns.split(',')) {
   const trainer = await createTrainer(pruned, { batch: Number(o.batch), threads, checkpoint: o.checkpoint, calibration: { data: train, pre, ...(o['bn-match'] && pattern !== 'dense' ? { reference: teacherModel } : {}) }, ...(distill ? { distill } : {}) });
   // With statistics matching the unfolded model is no longer the pruned model's function: measure it.
   const matched = o['bn-match'] && pattern !== 'dense' ? await accuracy(trainer.trainedModel()) : undefined;
+  let runCfg = cfg;
+  if (o.dynamic && pattern.startsWith('colnm')) {
+    const [ep, refresh = '1', decay = '2e-4'] = o.dynamic.split(':');
+    trainer.startDynamicMasks({ dense: base, decay: Number(decay) });
+    runCfg = { ...cfg, dynamicMasks: { steps: Number(ep) * Math.floor(train.count / Number(o.batch)), refreshEvery: Number(refresh) } };
+  }
   let lastLog = 0;
-  const r = await finetune(trainer, train, pre, cfg, {
+  const r = await finetune(trainer, train, pre, runCfg, {
     onStep: (s) => {
       if (performance.now() - lastLog > 30_000) {
         lastLog = performance.now();
@@ -105,7 +116,19 @@ for (const pattern of o.patterns.split(',')) {
   trainer.dispose();
   const after = await accuracy(tuned);
   if (o.save) saveModel(tuned, join(o.save, `${base.metadata.name ?? o.model}-${pattern.replaceAll(':', '')}.onnx`), true);
-  const row = { command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`, pattern: pattern + (o.pw && pattern !== 'dense' ? ` + pw ${o.pw}` : ''), before: before.correct, ...(matched ? { matched: matched.correct } : {}), after: after.correct, images: test.count, seconds: r.seconds, steps: r.globalStep };
+  // Share of the pruned layers' weights whose kept/pruned state differs from one-shot pruning (dynamic masks move it).
+  let moved;
+  if (o.dynamic && pattern.startsWith('colnm')) {
+    let diff = 0, total = 0;
+    for (const name of Object.keys(readPruningMetadata(pruned))) {
+      const weightOf = (m) => m.graph.initializers.get(m.graph.nodes.find((n) => n.name === name).inputs[1]).data;
+      const a = weightOf(pruned), b = weightOf(tuned);
+      for (let i = 0; i < a.length; i++) if ((a[i] === 0) !== (b[i] === 0)) diff++;
+      total += a.length;
+    }
+    moved = diff / total;
+  }
+  const row = { ...(moved !== undefined ? { maskMoved: moved } : {}), command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`, pattern: pattern + (o.pw && pattern !== 'dense' ? ` + pw ${o.pw}` : ''), before: before.correct, ...(matched ? { matched: matched.correct } : {}), after: after.correct, images: test.count, seconds: r.seconds, steps: r.globalStep };
   rows.push(row);
   process.stderr.write(`${JSON.stringify(row)}\n`);
 }
@@ -117,7 +140,7 @@ const meta = {
   date: new Date().toISOString().slice(0, 10),
   machine: `${cpus()[0]?.model ?? 'unknown'} x${cpus().length}, Node ${process.version}`,
   command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`,
-  recipe: `${o.model.endsWith('.onnx') ? `starting from ${o.model}; ` : ''}${cfg.epochs} epochs over ${train.count} training images (${train.files.map((f) => f.split('/').pop()).join(', ')}, JPEG-decoded pixels), batch ${o.batch}, SGD momentum 0.9, weight decay 5e-4, gradient norm clipped at 5, cosine lr from ${cfg.lr}${distill ? `, distilled from ${teacherName} (loss = ${+(1 - distill.alpha).toFixed(6)}·CE + ${distill.alpha}·T²·KL, T = ${distill.temperature})` : ''}, random crop (pad 4) + flip, seed 1; BatchNorm unfolded after every conv (calibrated on 512 training images${o['bn-match'] ? `; for pruned models γ, β set to the per-channel statistics of ${teacherName}: statistics matching` : ''}) and folded back for the test; checkpointing ${o.checkpoint}, wasm kernels x${threads}`,
+  recipe: `${o.model.endsWith('.onnx') ? `starting from ${o.model}; ` : ''}${cfg.epochs} epochs over ${train.count} training images (${train.files.map((f) => f.split('/').pop()).join(', ')}, JPEG-decoded pixels), batch ${o.batch}, SGD momentum 0.9, weight decay 5e-4, gradient norm clipped at 5, cosine lr from ${cfg.lr}${o.dynamic ? `; colnm rows: dynamic masks (SR-STE) from the unpruned weights for the first ${o.dynamic.split(':')[0]} epochs, re-selected every ${o.dynamic.split(':')[1] ?? 1} steps, decay ${o.dynamic.split(':')[2] ?? '2e-4'} on pruned weights, fixed after` : ''}${distill ? `, distilled from ${teacherName} (loss = ${+(1 - distill.alpha).toFixed(6)}·CE + ${distill.alpha}·T²·KL, T = ${distill.temperature})` : ''}, random crop (pad 4) + flip, seed 1; BatchNorm unfolded after every conv (calibrated on 512 training images${o['bn-match'] ? `; for pruned models γ, β set to the per-channel statistics of ${teacherName}: statistics matching` : ''}) and folded back for the test; checkpointing ${o.checkpoint}, wasm kernels x${threads}`,
   test: `${test.count} images of ${test.file.split('/').pop()}`,
   testCount: test.count,
 };

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { assertCleanError, runCli, type CliResult } from './cli-helpers.js';
 import { BUNDLED_IMAGES } from './helpers.js';
+import { loadModel } from '../src/node/models.js';
+import { readPruningMetadata } from '../src/prune/metadata.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sparsecnn-train-cli-'));
 
@@ -112,5 +114,41 @@ describe('sparsecnn plan / finetune / train', () => {
     assert.match(bad.stderr, /--alpha must be in \[0, 1\]/);
     assertCleanError(cli('train', 'resnet20', '--match-stats', 'resnet20', '-o', join(tmp, 'u.onnx')), /--match-stats is for fine-tuning a pruned model/);
     assertCleanError(cli('finetune', pruned, '--teacher', 'resnet50', '--data', data, '--limit', '16', '--batch', '16', '-o', join(tmp, 'v.onnx')), /teacher/);
+  });
+
+  it('finetune --dynamic-masks: kept rows re-selected from the dense weights, then fixed; the output keeps a valid colnm pattern', () => {
+    const data = dataDir();
+    const pruned = join(tmp, 'r20-24-dm-in.onnx');
+    assert.equal(cli('prune', 'resnet20', '--method', 'colnm:2:4', '-o', pruned).code, 0);
+    const out = join(tmp, 'r20-24-dm.onnx');
+    const r = cli('finetune', pruned, '--dynamic-masks', '1', '--dense', 'resnet20', '--mask-decay', '0.01', '--data', data, '--epochs', '2', '--batch', '16', '--limit', '32', '--eval-limit', '20', '-o', out, '--json');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /dynamic masks on 18 colnm layers for 1 epochs/);
+    assert.equal((JSON.parse(r.stdout) as { steps: number }).steps, 4);
+    // Every (tile of 8 channels, group of 4 K rows) of every pruned conv has at most 2 rows left.
+    const m = loadModel(out);
+    const layers = readPruningMetadata(m);
+    assert.equal(Object.keys(layers).length, 18);
+    for (const n of m.graph.nodes) {
+      if (!(n.name in layers)) continue;
+      const w = m.graph.initializers.get(n.inputs[1]!)!;
+      const [OC, Cin, kh, kw] = w.shape as [number, number, number, number];
+      const K = Cin * kh * kw;
+      for (let t0 = 0; t0 < OC; t0 += 8) {
+        for (let g0 = 0; g0 < K; g0 += 4) {
+          let rows = 0;
+          for (let k = g0; k < g0 + 4; k++) {
+            const ci = k % Cin, tap = Math.floor(k / Cin);
+            let any = false;
+            for (let oc = t0; oc < t0 + 8; oc++) any ||= (w.data as Float32Array)[oc * K + ci * kh * kw + tap] !== 0;
+            if (any) rows++;
+          }
+          assert.ok(rows <= 2, `${n.name} tile ${t0} group ${g0}: ${rows} rows`);
+        }
+      }
+    }
+    assertCleanError(cli('finetune', pruned, '--dense', 'resnet20', '--data', data, '--limit', '16', '--batch', '16', '-o', join(tmp, 'd1.onnx')), /--dense gives the starting weights of --dynamic-masks/);
+    assertCleanError(cli('finetune', 'resnet20', '--dynamic-masks', '1', '--data', data, '--limit', '16', '--batch', '16', '-o', join(tmp, 'd2.onnx')), /pruned with colnm/);
+    assertCleanError(cli('finetune', pruned, '--dynamic-masks', '3', '--epochs', '2', '--data', data, '--limit', '16', '--batch', '16', '-o', join(tmp, 'd3.onnx')), /more than the 2 epochs/);
   });
 });

@@ -41,6 +41,9 @@ interface TrainCliOptions {
   clip: number;
   teacher?: string;
   matchStats?: string;
+  dynamicMasks?: number;
+  dense?: string;
+  maskDecay: number;
   alpha: number;
   temperature: number;
   output: string;
@@ -84,6 +87,14 @@ function parseNonNegative(name: string): (v: string) => number {
   };
 }
 
+function parseNonNegativeInt(name: string): (v: string) => number {
+  return (v: string) => {
+    const x = Number(v);
+    if (!Number.isInteger(x) || x < 0) throw new InvalidArgumentError(`${name} must be a whole number >= 0, got '${v}'`);
+    return x;
+  };
+}
+
 function trainOptions(cmd: Command, defaults: { lr: number; epochs: number }): Command {
   return cmd
     .option('-d, --data <dir>', 'CIFAR-10 folder with data_batch_<k>.bin (training) and test_batch.bin (evaluation) (default: ../shared/data/cifar10 or $SPARSECNN_DATA)')
@@ -104,6 +115,9 @@ function trainOptions(cmd: Command, defaults: { lr: number; epochs: number }): C
     .option('--clip <norm>', 'clip the gradient\'s global L2 norm (0: off)', parseNonNegative('--clip'), 5)
     .option('--match-stats <model>', 'pruned models: the unfolded BatchNorms restore each channel\'s statistics from this (dense) model, the one the input was pruned from')
     .option('--teacher <model>', 'distil from this model (.onnx or zoo name), e.g. the dense model a pruned one came from')
+    .option('--dynamic-masks <epochs>', 'colnm layers: for the first <epochs> epochs, re-select each tile\'s kept rows from dense weights after every step (sparse-refined straight-through, SR-STE), then fix them', parseNonNegativeInt('--dynamic-masks'))
+    .option('--dense <model>', 'with --dynamic-masks: the model the input was pruned from; its weights start the dense copy (default: the pruned weights, pruned rows from zero)')
+    .option('--mask-decay <x>', 'with --dynamic-masks: extra weight decay on the pruned entries of the dense copy', parseNonNegative('--mask-decay'), 2e-4)
     .option('--alpha <x>', 'with --teacher: weight of the teacher term, loss = (1-a)·CE + a·T²·KL', parseUnitClosed('--alpha'), 0.5)
     .option('--temperature <T>', 'with --teacher: softmax temperature of the teacher term', parsePositive('--temperature'), 4)
     .requiredOption('-o, --output <file.onnx>', 'where to write the trained model')
@@ -115,7 +129,7 @@ function trainOptions(cmd: Command, defaults: { lr: number; epochs: number }): C
     .option('-q, --quiet', 'no progress bars or notes');
 }
 
-async function runTraining(model: Model, opts: TrainCliOptions, out: Output, verb: string, teacherModel?: Model, statsModel?: Model): Promise<void> {
+async function runTraining(model: Model, opts: TrainCliOptions, out: Output, verb: string, teacherModel?: Model, statsModel?: Model, denseModel?: Model): Promise<void> {
   if (opts.backend !== 'wasm' && opts.backend !== 'ref') fail('INVALID_ARGUMENT', `unknown training backend '${opts.backend}' (wasm, ref)`);
   const statePath = opts.state ?? `${opts.output}.state`;
   if (existsSync(opts.output) && opts.force !== true) fail('EXISTS', `'${opts.output}' already exists; pass --force to overwrite it`);
@@ -128,6 +142,8 @@ async function runTraining(model: Model, opts: TrainCliOptions, out: Output, ver
   const pre = preprocessingFor(model, {}, out);
   const distill = { alpha: opts.alpha, temperature: opts.temperature };
   if (teacherModel !== undefined) checkTeacher(teacherModel, model);
+  if (denseModel !== undefined && opts.dynamicMasks === undefined) fail('INVALID_ARGUMENT', '--dense gives the starting weights of --dynamic-masks; add --dynamic-masks EPOCHS');
+  if (opts.dynamicMasks !== undefined && opts.dynamicMasks > opts.epochs) fail('INVALID_ARGUMENT', `--dynamic-masks ${opts.dynamicMasks} is more than the ${opts.epochs} epochs of the run`);
   if (statsModel !== undefined && !opts.bnUnfold) fail('INVALID_ARGUMENT', '--match-stats works through the unfolded BatchNorms; it cannot be combined with --no-bn-unfold');
   const trainer = await createTrainer(model, {
     batch: opts.batch, backend: opts.backend as TrainBackend, threads: opts.threads, checkpoint: opts.checkpoint,
@@ -135,13 +151,25 @@ async function runTraining(model: Model, opts: TrainCliOptions, out: Output, ver
     ...(opts.bnUnfold ? { calibration: { data: train, pre, ...(statsModel !== undefined ? { reference: statsModel } : {}) } } : {}),
     ...(teacherModel !== undefined ? { distill } : {}),
   });
+  const stepsPerEpoch = Math.floor(train.count / opts.batch);
+  let dynamicMasks: { steps: number; refreshEvery: number } | undefined;
+  if (opts.dynamicMasks !== undefined) {
+    try {
+      const layers = trainer.startDynamicMasks({ ...(denseModel !== undefined ? { dense: denseModel } : {}), decay: opts.maskDecay });
+      out.note(`dynamic masks on ${layers} colnm layers for ${opts.dynamicMasks} epochs (kept rows re-selected after every step${denseModel !== undefined ? `, dense weights from ${denseModel.metadata.name}` : ''}), fixed after`);
+    } catch (e) {
+      trainer.dispose();
+      throw e;
+    }
+    dynamicMasks = { steps: opts.dynamicMasks * stepsPerEpoch, refreshEvery: 1 };
+  }
   const teacherSession = teacherModel === undefined ? undefined : await compile(teacherModel, { backend: 'wasm', threads: opts.threads });
   try {
     if (teacherModel !== undefined) out.note(`distilling from ${teacherModel.metadata.name} (alpha ${opts.alpha}, temperature ${opts.temperature})`);
     if (trainer.unfoldedBatchNorms > 0) out.note(`BatchNorm unfolded after ${trainer.unfoldedBatchNorms} convs for training (folded back in the output)${statsModel !== undefined ? `, statistics matched to ${statsModel.metadata.name}` : ''}`);
     if (trainer.maskedParams.length > 0) out.note(`${trainer.maskedParams.length} pruned layers: their zeros stay zero`);
     out.note(`${verb} ${model.metadata.name} on ${train.count} images of ${train.files.join(', ')}: ${opts.epochs} epochs, batch ${opts.batch}, lr ${opts.lr}, ${opts.backend} x${opts.threads}`);
-    const config = { epochs: opts.epochs, lr: opts.lr, warmupSteps: opts.warmup, seed: opts.seed, ...(teacherModel !== undefined ? { distill } : {}) };
+    const config = { epochs: opts.epochs, lr: opts.lr, warmupSteps: opts.warmup, seed: opts.seed, ...(teacherModel !== undefined ? { distill } : {}), ...(dynamicMasks !== undefined ? { dynamicMasks } : {}) };
     const resume = opts.resume === true ? readBytes(statePath, 'state file') : undefined;
     let bar: ReturnType<Output['progress']> | undefined;
     let barEpoch = -1;
@@ -220,15 +248,16 @@ each epoch end; after an interruption, the same command with --resume continues 
 same weights as an uninterrupted run.
 
 Examples:
-  $ sparsecnn prune resnet20 --pattern colnm:2:4 -o r20-24.onnx
+  $ sparsecnn prune resnet20 --method colnm:2:4 -o r20-24.onnx
   $ sparsecnn finetune r20-24.onnx --epochs 2 -o r20-24-ft.onnx
   $ sparsecnn finetune resnet56 --epochs 1 --checkpoint linear --threads 2 -o r56-ft.onnx
   $ sparsecnn finetune r20-24.onnx --epochs 2 -o r20-24-ft.onnx --resume
   $ sparsecnn finetune r20-24.onnx --teacher resnet20 --epochs 2 -o r20-24-kd.onnx   # distil from the dense model
-  $ sparsecnn finetune r20-24.onnx --match-stats resnet20 --epochs 2 -o r20-24-sm.onnx  # restore dense BN statistics first`)
+  $ sparsecnn finetune r20-24.onnx --match-stats resnet20 --epochs 2 -o r20-24-sm.onnx  # restore dense BN statistics first
+  $ sparsecnn finetune r20-24.onnx --dynamic-masks 1 --dense resnet20 --epochs 2 -o r20-24-dm.onnx  # kept rows may move in epoch 1`)
     .action(action(async (spec: string, opts: TrainCliOptions) => {
       const out = new Output(opts);
-      await runTraining(out.loadModel(spec), opts, out, 'finetune', opts.teacher === undefined ? undefined : out.loadModel(opts.teacher), opts.matchStats === undefined ? undefined : out.loadModel(opts.matchStats));
+      await runTraining(out.loadModel(spec), opts, out, 'finetune', opts.teacher === undefined ? undefined : out.loadModel(opts.teacher), opts.matchStats === undefined ? undefined : out.loadModel(opts.matchStats), opts.dense === undefined ? undefined : out.loadModel(opts.dense));
     }));
 
   trainOptions(program
@@ -244,6 +273,7 @@ Examples:
       const e = zooEntry(name);
       if (e.dataset !== 'cifar10') fail('UNSUPPORTED', `train needs a CIFAR-10 zoo model (resnet20, resnet56, mobilenetv2-cifar); ${name} is an ImageNet-shaped model`);
       if (opts.matchStats !== undefined) fail('INVALID_ARGUMENT', '--match-stats is for fine-tuning a pruned model; train starts from random weights');
+      if (opts.dynamicMasks !== undefined) fail('INVALID_ARGUMENT', '--dynamic-masks is for fine-tuning a colnm-pruned model; train starts from random, unpruned weights');
       await runTraining(buildZooModel(name, { seed: opts.seed, batchNorm: true }), opts, out, 'train', opts.teacher === undefined ? undefined : out.loadModel(opts.teacher));
     }));
 }

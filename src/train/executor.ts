@@ -55,6 +55,12 @@ interface ParamSlot {
   readonly decay: boolean;
   /** 1 where the weight may change, 0 where pruning fixed it at zero. */
   mask: Float32Array | undefined;
+  /**
+   * Dynamic masks (sparse-refined straight-through training): the dense weights behind `w`. The
+   * forward and backward run on w = dense ⊙ mask; the update goes to `dense` (pruned entries too, so
+   * a pruned weight can grow back when the mask is recomputed), with an extra decay on pruned entries.
+   */
+  shadow: { readonly dense: Buf; readonly decay: number } | undefined;
 }
 
 interface StageState {
@@ -94,7 +100,7 @@ export class TrainExecutor {
       assert(t.dtype === 'float32', `parameter ${p.name} is not float32`);
       const w = this.allocBuf(t.data.length, `param:${p.name}`);
       this.view(w).set(t.data);
-      const slot: ParamSlot = { name: p.name, w, grad: this.allocBuf(t.data.length, `grad:${p.name}`, true), mom: this.allocBuf(t.data.length, `momentum:${p.name}`, true), decay: p.decay, mask: undefined };
+      const slot: ParamSlot = { name: p.name, w, grad: this.allocBuf(t.data.length, `grad:${p.name}`, true), mom: this.allocBuf(t.data.length, `momentum:${p.name}`, true), decay: p.decay, mask: undefined, shadow: undefined };
       slots.push(slot);
       this.paramByName.set(p.name, slot);
     }
@@ -155,6 +161,39 @@ export class TrainExecutor {
     if (p === undefined) fail('NOT_FOUND', `no parameter '${name}'`);
     assert(mask === undefined || mask.length === p.w.len, `mask of ${name} has the wrong length`);
     p.mask = mask;
+  }
+
+  /**
+   * Starts dynamic masks on a parameter: `dense` becomes its shadow (allocated in TrainMemory, so the
+   * measured peak counts it), `mask` its current mask, and w = dense ⊙ mask. `decay` pulls pruned
+   * entries of the shadow toward zero (SR-STE's λ_W).
+   */
+  setShadow(name: string, dense: Float32Array, mask: Float32Array, decay: number): void {
+    const p = this.paramByName.get(name);
+    if (p === undefined) fail('NOT_FOUND', `no parameter '${name}'`);
+    assert(dense.length === p.w.len && mask.length === p.w.len, `shadow of ${name} has the wrong length`);
+    if (p.shadow === undefined) p.shadow = { dense: this.allocBuf(p.w.len, `shadow:${name}`), decay };
+    else p.shadow = { dense: p.shadow.dense, decay };
+    this.view(p.shadow.dense).set(dense);
+    this.setShadowMask(p, mask);
+  }
+
+  /** Replaces the mask of a parameter with a shadow and re-derives w = dense ⊙ mask. */
+  setShadowMask(p: ParamSlot, mask: Float32Array): void {
+    assert(p.shadow !== undefined, `${p.name} has no shadow`);
+    p.mask = mask;
+    const w = this.view(p.w), d = this.view(p.shadow.dense);
+    for (let k = 0; k < w.length; k++) w[k] = mask[k] === 0 ? 0 : d[k]!;
+  }
+
+  /** Ends dynamic masks on a parameter: w (already dense ⊙ mask) stays, the mask becomes fixed, the shadow is freed. */
+  clearShadow(name: string): void {
+    const p = this.paramByName.get(name);
+    if (p?.shadow === undefined) return;
+    const m = this.view(p.mom);
+    for (let k = 0; k < m.length; k++) if (p.mask![k] === 0) m[k] = 0;
+    this.freeBuf(p.shadow.dense);
+    p.shadow = undefined;
   }
 
   view(b: Buf): Float32Array {
@@ -360,7 +399,7 @@ export class TrainExecutor {
     const sorted = [...C].sort((a, b) => a - b);
     const ck = sorted.length === 0 ? 0 : sorted[sorted.length - 1]!;
     this.mem.resetPeak();
-    for (const p of this.params) this.view(p.grad).fill(0);
+    for (const p of this.params) this.mem.zero(p.grad.ptr, p.grad.len * 4);
     // Forward.
     for (let i = 1; i <= n; i++) {
       if (i <= ck) {
@@ -421,6 +460,20 @@ export class TrainExecutor {
       const w = this.view(p.w), g = this.view(p.grad), m = this.view(p.mom);
       const wd = p.decay ? cfg.weightDecay : 0;
       const mask = p.mask;
+      if (p.shadow !== undefined) {
+        // Straight-through: the gradient of the masked weights updates the dense ones.
+        const d = this.view(p.shadow.dense);
+        const sr = p.shadow.decay;
+        for (let k = 0; k < w.length; k++) {
+          const kept = mask === undefined || mask[k] !== 0;
+          const gk = scale * g[k]! + wd * d[k]! + (kept ? 0 : sr * d[k]!);
+          const mk = cfg.momentum * m[k]! + gk;
+          m[k] = mk;
+          d[k] = d[k]! - cfg.lr * (cfg.nesterov ? gk + cfg.momentum * mk : mk);
+          w[k] = kept ? d[k]! : 0;
+        }
+        continue;
+      }
       for (let k = 0; k < w.length; k++) {
         if (mask !== undefined && mask[k] === 0) {
           w[k] = 0;
@@ -446,7 +499,7 @@ export class TrainExecutor {
     const a = [bytesOfValue(this, this.program.input)];
     const s = [0], fn = [0], fs = [0], b = [0], t = [0];
     const base = this.mem.liveBytes;
-    for (const p of this.params) this.view(p.grad).fill(0);
+    for (const p of this.params) this.mem.zero(p.grad.ptr, p.grad.len * 4);
     for (let i = 1; i <= n; i++) {
       const out = this.stages[i - 1]!.output;
       a.push(bytesOfValue(this, out));
@@ -475,7 +528,7 @@ export class TrainExecutor {
       bw[i] = this.mem.peakLiveBytes - start;
     }
     b.push(...bw.slice(1));
-    for (const p of this.params) this.view(p.grad).fill(0);
+    for (const p of this.params) this.mem.zero(p.grad.ptr, p.grad.len * 4);
     assert(this.mem.liveBytes === base, 'measuring the chain leaked memory');
     return { n, base, a, s, fn, fs, b, loss, t };
   }

@@ -24,6 +24,12 @@ export interface FinetuneConfig {
   readonly seed: number;
   /** Knowledge distillation from a teacher (the trainer must be created with the same `distill`). */
   readonly distill?: DistillationConfig;
+  /**
+   * Dynamic masks for the first `steps` steps (the trainer must have run startDynamicMasks()): the
+   * colnm masks are re-selected from the dense weights every `refreshEvery` steps, then fixed for the
+   * rest of the run (Trainer.startDynamicMasks explains the method).
+   */
+  readonly dynamicMasks?: { readonly steps: number; readonly refreshEvery: number };
 }
 
 /**
@@ -150,14 +156,22 @@ export async function finetune(trainer: Trainer, data: ImageBatch, pre: Preproce
   const stepsPerEpoch = Math.floor(data.count / batch);
   if (stepsPerEpoch < 1) fail('INVALID_ARGUMENT', `${data.count} training images do not fill one batch of ${batch}`);
   const totalSteps = stepsPerEpoch * config.epochs;
+  const dm = config.dynamicMasks;
+  if (dm !== undefined) {
+    if (!Number.isInteger(dm.steps) || dm.steps < 0 || !Number.isInteger(dm.refreshEvery) || dm.refreshEvery < 1) fail('INVALID_ARGUMENT', `dynamic masks need whole steps >= 0 and refreshEvery >= 1, got steps ${dm.steps}, refreshEvery ${dm.refreshEvery}`);
+    if (!trainer.dynamicMasksActive) fail('INVALID_ARGUMENT', 'dynamicMasks: start them on the trainer first (trainer.startDynamicMasks())');
+  } else if (trainer.dynamicMasksActive) fail('INVALID_ARGUMENT', 'the trainer runs dynamic masks but the config has no dynamicMasks schedule');
   let globalStep = 0;
   let epochLoss = 0, epochCorrect = 0;
   if (resume !== undefined) {
     const { header, arrays } = parseState(resume, 'the state file');
     const same = header.model === trainer.model.metadata.name && header.batch === batch && header.trainImages === data.count &&
       header.config.epochs === config.epochs && header.config.lr === config.lr && header.config.seed === config.seed && header.config.warmupSteps === config.warmupSteps &&
-      JSON.stringify(header.config.distill ?? null) === JSON.stringify(config.distill ?? null);
+      JSON.stringify(header.config.distill ?? null) === JSON.stringify(config.distill ?? null) &&
+      JSON.stringify(header.config.dynamicMasks ?? null) === JSON.stringify(config.dynamicMasks ?? null);
     if (!same) fail('INVALID_ARGUMENT', `the state file was written by a different run (model ${header.model}, batch ${header.batch}, ${header.trainImages} images, epochs ${header.config.epochs}, lr ${header.config.lr}, seed ${header.config.seed}); resume with the same settings`);
+    // A state written after the masks were fixed has no dense weights to load.
+    if (dm !== undefined && header.globalStep >= dm.steps) trainer.fixMasks();
     trainer.loadStateArrays(arrays);
     globalStep = header.globalStep;
     epochLoss = header.epochLoss;
@@ -173,6 +187,7 @@ export async function finetune(trainer: Trainer, data: ImageBatch, pre: Preproce
   let orderEpoch = -1;
   const idx = new Uint32Array(batch);
   const tRate = { t: performance.now(), images: 0 };
+  if (dm !== undefined && globalStep >= dm.steps) trainer.fixMasks();
   while (globalStep < totalSteps) {
     const epoch = Math.floor(globalStep / stepsPerEpoch);
     const b = globalStep % stepsPerEpoch;
@@ -188,6 +203,10 @@ export async function finetune(trainer: Trainer, data: ImageBatch, pre: Preproce
     if (!Number.isFinite(r.loss)) fail('INVALID_ARGUMENT', `training diverged at step ${globalStep + 1} (loss ${r.loss}); lower the learning rate`);
     globalStep++;
     stepsThisCall++;
+    if (dm !== undefined && trainer.dynamicMasksActive) {
+      if (globalStep >= dm.steps) trainer.fixMasks();
+      else if (globalStep % dm.refreshEvery === 0) trainer.refreshMasks();
+    }
     epochLoss += r.loss;
     epochCorrect += r.correct;
     tRate.images += batch;

@@ -16,6 +16,7 @@ import type { Model, Preprocessing } from '../graph/ir.js';
 import { floatTensor, type Tensor } from '../graph/tensor.js';
 import { type Chain, parsePlanner, simulate } from '../plan/index.js';
 import { readPruningMetadata } from '../prune/metadata.js';
+import { colNmMask } from '../prune/patterns/colnm.js';
 import { Rng } from '../zoo/rng.js';
 import { CIFAR_AUGMENTATION, fillBatch, NO_AUGMENTATION, type Augmentation } from './data.js';
 import { TrainExecutor, type OptimizerConfig } from './executor.js';
@@ -67,6 +68,33 @@ export interface TrainerOptions {
   readonly distill?: DistillationConfig;
 }
 
+/**
+ * Dynamic masks (Trainer.startDynamicMasks): sparse-refined straight-through training (SR-STE, Zhou
+ * et al. 2021) on the colnm layers of a pruned model.
+ */
+export interface DynamicMaskOptions {
+  /**
+   * The model before pruning (same weight names): its weights become the dense weights behind the
+   * masks, so the rows pruning removed start from their trained values, not from zero.
+   * Default: the pruned model's own weights (pruned rows start at zero).
+   */
+  readonly dense?: Model;
+  /** SR-STE's λ_W: extra weight decay on the pruned entries of the dense weights (default 2e-4). */
+  readonly decay?: number;
+}
+
+/** A colnm conv whose mask is recomputed from its dense weights while dynamic masks run. */
+interface DynamicLayer {
+  readonly param: string;
+  readonly OC: number;
+  readonly Cin: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly n: number;
+  readonly m: number;
+  readonly tile: number;
+}
+
 export interface PlanInfo {
   readonly planner: string;
   readonly checkpoints: readonly number[];
@@ -82,6 +110,9 @@ export interface TrainStepResult {
 
 export class Trainer {
   private planInfo: PlanInfo | undefined;
+  private dynamic: DynamicLayer[] = [];
+  /** Layers whose mask came from dynamic masks (now fixed): the state keeps their masks, which no longer follow from the starting zeros. */
+  private fixedDynamic: DynamicLayer[] = [];
   private chainCache: Chain | undefined;
   private readonly opt: Omit<OptimizerConfig, 'lr'>;
   readonly augmentation: Augmentation;
@@ -147,6 +178,72 @@ export class Trainer {
       }
       if (zeros > 0) this.executor.setMask(p.name, mask);
     }
+  }
+
+  /**
+   * Starts dynamic masks on every colnm layer of the pruning record: each layer keeps a dense copy of
+   * its weights; steps run on dense ⊙ mask and update the dense copy with that gradient (straight
+   * through), pruned entries included, plus `decay` on the pruned ones; refreshMasks() re-selects each
+   * tile's kept rows from the dense copy (same pattern: colnm N:M, l2 row score, same tile), so rows
+   * pruning got wrong can come back; fixMasks() ends it (pruned weights then stay zero). finetune()
+   * runs this schedule with FinetuneConfig.dynamicMasks. Returns the number of layers.
+   */
+  startDynamicMasks(opts: DynamicMaskOptions = {}): number {
+    if (this.dynamic.length > 0 || this.fixedDynamic.length > 0) fail('INVALID_ARGUMENT', 'dynamic masks already ran on this trainer (they start once, before training)');
+    const decay = opts.decay ?? 2e-4;
+    if (!(decay >= 0)) fail('INVALID_ARGUMENT', `the dynamic-mask decay must be >= 0, got ${decay}`);
+    const layers = readPruningMetadata(this.model);
+    const found: DynamicLayer[] = [];
+    for (const pn of this.program.nodes) {
+      const lp = layers[pn.node.name];
+      if (pn.node.op !== 'Conv' || lp?.pattern !== 'colnm') continue;
+      const name = pn.node.inputs[1]!;
+      const shape = this.program.graph.initializers.get(name)!.shape;
+      if (pn.node.attrs.group !== 1) fail('UNSUPPORTED', `dynamic masks: ${pn.node.name} is a grouped conv; colnm prunes regular convs only`);
+      const [OC, Cin, kh, kw] = shape as [number, number, number, number];
+      found.push({ param: name, OC, Cin, kh, kw, n: lp.n, m: lp.m, tile: lp.tile });
+    }
+    if (found.length === 0) fail('INVALID_ARGUMENT', 'dynamic masks need a model pruned with colnm: its pruning record lists no colnm conv');
+    for (const l of found) {
+      let dense = Float32Array.from(this.executor.param(l.param));
+      if (opts.dense !== undefined) {
+        const t = opts.dense.graph.initializers.get(l.param);
+        if (t === undefined || t.dtype !== 'float32' || t.data.length !== dense.length) fail('INVALID_ARGUMENT', `dynamic masks: the dense model has no float32 weight '${l.param}' of ${dense.length} values; pass the model this one was pruned from`);
+        dense = Float32Array.from(t.data as Float32Array);
+      }
+      this.executor.setShadow(l.param, dense, this.maskOf(l, dense), decay);
+    }
+    this.dynamic = found;
+    return found.length;
+  }
+
+  private maskOf(l: DynamicLayer, dense: Float32Array): Float32Array {
+    return Float32Array.from(colNmMask(dense, l.OC, l.Cin, l.kh, l.kw, { n: l.n, m: l.m, tile: l.tile, criterion: 'l2' }).mask);
+  }
+
+  /** Re-selects every dynamic layer's kept rows from its dense weights; returns how many weights changed between kept and pruned. */
+  refreshMasks(): number {
+    let changed = 0;
+    for (const l of this.dynamic) {
+      const slot = this.executor.paramSlot(l.param)!;
+      const mask = this.maskOf(l, this.executor.view(slot.shadow!.dense));
+      const old = slot.mask!;
+      for (let k = 0; k < mask.length; k++) if (mask[k] !== old[k]) changed++;
+      this.executor.setShadowMask(slot, mask);
+    }
+    return changed;
+  }
+
+  /** Ends dynamic masks: the current masks become fixed (pruned weights stay exactly zero from here on). */
+  fixMasks(): void {
+    for (const l of this.dynamic) this.executor.clearShadow(l.param);
+    this.fixedDynamic.push(...this.dynamic);
+    this.dynamic = [];
+  }
+
+  /** True between startDynamicMasks() and fixMasks(). */
+  get dynamicMasksActive(): boolean {
+    return this.dynamic.length > 0;
   }
 
   /** Names of parameters whose pruned weights are held at zero. */
@@ -250,6 +347,12 @@ export class Trainer {
       m.set(`momentum:${p.name}`, this.executor.view(p.mom));
     }
     for (const b of this.program.buffers) m.set(`buffer:${b}`, this.executor.buffer(b)!);
+    for (const l of this.dynamic) {
+      const slot = this.executor.paramSlot(l.param)!;
+      m.set(`shadow:${l.param}`, this.executor.view(slot.shadow!.dense));
+      m.set(`mask:${l.param}`, slot.mask!);
+    }
+    for (const l of this.fixedDynamic) m.set(`mask:${l.param}`, this.executor.paramSlot(l.param)!.mask!);
     return m;
   }
 
