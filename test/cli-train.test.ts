@@ -76,8 +76,18 @@ describe('sparsecnn plan / finetune / train', () => {
 
   it('demo --json: prunes, fine-tunes briefly with a checkpoint plan, and reports predicted = measured peak below store-all', () => {
     const data = dataDir();
-    const r = runCli(['demo', '--limit', '128', '--prune', 'colnm:2:4', '--finetune-images', '128', '--threads', '1', '--json'], { timeout: 300_000, env: { ...process.env, SPARSECNN_DATA: data } });
+    const report = join(tmp, 'demo-report.html');
+    writeFileSync(report, 'a file the user wrote');
+    const refused = runCli(['demo', '--limit', '16', '--report', report], { timeout: 60_000, env: { ...process.env, SPARSECNN_DATA: data } });
+    assertCleanError(refused, /exists and is not a sparsecnn report; pass --force/);
+    assert.equal(readFileSync(report, 'utf8'), 'a file the user wrote');
+    const r = runCli(['demo', '--limit', '128', '--prune', 'colnm:2:4', '--finetune-images', '128', '--threads', '1', '--json', '--report', report, '--force'], { timeout: 300_000, env: { ...process.env, SPARSECNN_DATA: data } });
     assert.equal(r.code, 0, r.stderr);
+    // The report: accuracy, latency, fine-tuning and memory sections, each with its chart.
+    const html = readFileSync(report, 'utf8');
+    assert.match(html, /<meta name="generator" content="sparsecnn report">/);
+    assert.deepEqual([...html.matchAll(/<h2>([^<]*)<\/h2>/g)].map((m) => m[1]), ['Accuracy', 'Latency, batch 1', 'Fine-tuning colnm:2:4', 'Memory of a training step']);
+    assert.equal([...html.matchAll(/<svg /g)].length, 4);
     const j = JSON.parse(r.stdout) as { dense: { correct: number }; pruned: { method: string }[]; finetuned: { steps: number; predictedPeakBytes: number; measuredPeakBytes: number; storeAllPeakBytes: number; top1: number; top1Before: number } };
     assert.equal(j.pruned[0]!.method, 'colnm:2:4');
     assert.equal(j.finetuned.steps, 1, 'the 64 training images of the test folder make one batch');

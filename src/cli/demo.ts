@@ -23,6 +23,10 @@ import { finetune } from '../train/finetune.js';
 import { createTrainer } from '../train/trainer.js';
 import { mib } from './plan.js';
 import { parseMethod, pruneModel } from '../prune/index.js';
+import { checkReportPath, writeReport } from '../node/report.js';
+import { barChart, lineChart } from '../report/svg.js';
+import type { ReportSection } from '../report/html.js';
+import { cpus } from 'node:os';
 
 interface OrtModule {
   InferenceSession: { create(bytes: Uint8Array, o?: object): Promise<{ run(f: object): Promise<Record<string, { data: Float32Array }>>; release(): Promise<void> }> };
@@ -46,9 +50,18 @@ export function register(program: Command): void {
     .option('-t, --threads <n>', 'threads for the wasm engine and onnxruntime (default: all cores)', parsePositiveInt('--threads'))
     .option('--prune <specs>', 'pruning methods to demonstrate (comma list; empty to skip)', 'colnm:2:4,colnm:1:4')
     .option('--finetune-images <n>', 'training images for the brief fine-tuning of the first pruned model (0 to skip)', parseNonNegativeInt('--finetune-images'), 3200)
+    .option('--report <file.html>', 'also write an HTML report with charts (accuracy, latency, fine-tuning loss, training memory)')
+    .option('--force', 'with --report: overwrite the file even if it is not an earlier sparsecnn report')
     .option('--json', 'print a JSON summary on stdout')
-    .action(action(async (opts: { model: string; limit: number; threads?: number; prune: string; finetuneImages: number; json?: boolean }) => {
+    .addHelpText('after', `
+Examples:
+  $ sparsecnn demo                                  # ResNet-20 on the 1,017 bundled images
+  $ sparsecnn demo --report demo.html               # the same, plus a report with charts
+  $ sparsecnn demo --prune colnm:2:8 --finetune-images 0 --json`)
+    .action(action(async (opts: { model: string; limit: number; threads?: number; prune: string; finetuneImages: number; report?: string; force?: boolean; json?: boolean }) => {
       const out = new Output(opts);
+      // Fail on an unwritable report path before minutes of work, not after.
+      if (opts.report !== undefined) checkReportPath(opts.report, opts.force === true);
       const model = out.loadModel(opts.model);
       const pre = model.metadata.preprocessing!;
       const data = loadCifar10(BUNDLED_CIFAR10, opts.limit);
@@ -121,7 +134,8 @@ export function register(program: Command): void {
       if (pruned.length > 0) out.line('   (no fine-tuning yet: step 4 recovers the accuracy)');
 
       // 4. Fine-tune the first pruned model briefly, with a checkpoint plan, and compare its peak memory with store-all.
-      let tuned: Record<string, unknown> | null = null;
+      let tuned: { method: string; top1Before: number; top1: number; steps: number; predictedPeakBytes: number; measuredPeakBytes: number; storeAllPeakBytes: number; [k: string]: unknown } | null = null;
+      const lossCurve: [number, number][] = [];
       const trainDir = defaultCifar10Dir();
       const firstSpec = opts.prune.split(',').map((x) => x.trim()).find((x) => x !== '');
       if (firstSpec !== undefined && opts.finetuneImages > 0) {
@@ -138,6 +152,7 @@ export function register(program: Command): void {
           const r = await finetune(trainer, train, pre, { epochs: 1, lr: 0.01, warmupSteps: 0, seed: 1 }, {
             onStep: (st) => {
               peak = Math.max(peak, st.peakBytes);
+              lossCurve.push([st.step, st.meanLoss]);
               fbar.update(st.step, `| loss ${st.meanLoss.toFixed(3)} | ${st.imagesPerSec.toFixed(0)} img/s`);
             },
           });
@@ -158,6 +173,51 @@ export function register(program: Command): void {
       }
       out.line();
       out.line('More: `sparsecnn finetune --help` (longer fine-tuning), `sparsecnn plan --help` (checkpoint planners), README.md.');
+      if (opts.report !== undefined) {
+        const pct = (v: number): string => `${v.toFixed(1)}%`;
+        const sections: ReportSection[] = [];
+        sections.push({
+          heading: 'Accuracy',
+          text: [`Top-1 on ${data.count} CIFAR-10 test images (original pixels). Pruned models before fine-tuning${tuned !== null ? `; the ${tuned.method} model again after ${tuned.steps} fine-tuning steps` : ''}.`],
+          charts: [barChart({
+            title: `${model.metadata.name}: top-1 accuracy`, yLabel: '% top-1', series: ['top-1'], format: pct,
+            groups: [{ label: 'dense', values: [dense.top1 * 100] }, ...pruned.map((p) => ({ label: p.method, values: [p.top1 * 100] })),
+              ...(tuned !== null ? [{ label: `${tuned.method} fine-tuned`, values: [tuned.top1 * 100] }] : [])],
+          })],
+        });
+        sections.push({
+          heading: 'Latency, batch 1',
+          text: [`Median of 30 runs after 20 warm-up runs, ${threads} thread${threads > 1 ? 's' : ''}. Pruned models run on the sparse kernels the engine picks from the pattern metadata${peer !== undefined ? '; onnxruntime-node runs the exported dense model natively' : ''}.`],
+          charts: [barChart({
+            title: `${model.metadata.name}: latency (lower is faster)`, yLabel: 'ms', series: ['median latency'], format: (v) => `${v.toFixed(2)} ms`,
+            groups: [{ label: 'sparsecnn dense', values: [t.medianMs] }, ...(peer !== undefined ? [{ label: 'onnxruntime-node', values: [peer.medianMs] }] : []),
+              ...pruned.map((p) => ({ label: `sparsecnn ${p.method}`, values: [p.latencyMs] }))],
+          })],
+          table: { head: ['model', 'top-1', 'latency ms', 'speedup vs dense'], rows: [['dense', pct(dense.top1 * 100), t.medianMs.toFixed(2), '1.00x'], ...pruned.map((p) => [p.method, pct(p.top1 * 100), p.latencyMs.toFixed(2), `${p.speedup.toFixed(2)}x`])] },
+        });
+        if (tuned !== null && lossCurve.length > 0) {
+          const MiB = 1024 * 1024;
+          sections.push({
+            heading: `Fine-tuning ${tuned.method}`,
+            text: [`Top-1 ${pct(tuned.top1Before * 100)} before, ${pct(tuned.top1 * 100)} after ${tuned.steps} steps (pruned weights stay zero).`],
+            charts: [lineChart({ title: 'training loss (running mean over the epoch)', xLabel: 'step', yLabel: 'loss', series: [{ name: 'loss', points: lossCurve }] })],
+          });
+          sections.push({
+            heading: 'Memory of a training step',
+            text: ['Everything a step holds (weights, gradients, momentum, activations, saved data, workspace). The checkpoint planner predicts the peak; the trainer\'s allocator measures it.'],
+            charts: [barChart({
+              title: 'peak memory of one training step', yLabel: 'MiB', series: ['peak'], format: (v) => `${v.toFixed(1)} MiB`,
+              groups: [{ label: 'store-all', values: [tuned.storeAllPeakBytes / MiB] }, { label: 'plan, predicted', values: [tuned.predictedPeakBytes / MiB] }, { label: 'plan, measured', values: [tuned.measuredPeakBytes / MiB] }],
+            })],
+          });
+        }
+        writeReport(opts.report, {
+          title: `sparsecnn demo: ${model.metadata.name}`,
+          meta: [`${new Date().toISOString()} · ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length} · Node ${process.version}`, `command: sparsecnn ${process.argv.slice(2).join(' ')}`],
+          sections,
+        }, opts.force === true);
+        out.line(`report: ${opts.report}`);
+      }
       out.result({ model: model.metadata.name, images: data.count, threads, dense: { top1: dense.top1, correct: dense.correct, latencyMs: t.medianMs, refMaxAbsDiff: refDiff }, onnxruntime: peer ?? null, pruned, finetuned: tuned });
     }));
 }

@@ -4,6 +4,9 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
+import { cpus } from 'node:os';
+import { checkReportPath, writeReport } from '../node/report.js';
+import { lineChart } from '../report/svg.js';
 import { InvalidArgumentError } from 'commander';
 import { evaluateAccuracy } from '../analysis/accuracy.js';
 import { fail } from '../errors.js';
@@ -51,6 +54,7 @@ interface TrainCliOptions {
   resume?: boolean;
   state?: string;
   maxSteps?: number;
+  report?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -125,6 +129,7 @@ function trainOptions(cmd: Command, defaults: { lr: number; epochs: number }): C
     .option('--resume', 'continue from the state file of an interrupted run (same options)')
     .option('--state <file>', 'the state file (default: <output>.state)')
     .option('--max-steps <n>', 'stop after n steps, keeping the state for --resume (time-boxed runs)', parsePositiveInt('--max-steps'))
+    .option('--report <file.html>', 'also write an HTML report: loss curve, accuracy per epoch, test accuracy')
     .option('--json', 'print a JSON summary on stdout')
     .option('-q, --quiet', 'no progress bars or notes');
 }
@@ -137,6 +142,7 @@ async function runTraining(model: Model, opts: TrainCliOptions, out: Output, ver
     fail('EXISTS', `a state file '${statePath}' from an earlier run exists; pass --resume to continue it or --force to start over`);
   }
   if (opts.resume === true && !existsSync(statePath)) fail('NOT_FOUND', `--resume: no state file '${statePath}'`);
+  if (opts.report !== undefined) checkReportPath(opts.report, opts.force === true);
   const dir = opts.data ?? defaultCifar10Dir();
   const train = loadCifar10Train(dir, opts.limit);
   const pre = preprocessingFor(model, {}, out);
@@ -174,9 +180,11 @@ async function runTraining(model: Model, opts: TrainCliOptions, out: Output, ver
     let bar: ReturnType<Output['progress']> | undefined;
     let barEpoch = -1;
     const epochs: StepInfo[] = [];
+    const losses: [number, number][] = [];
     const show = (s: StepInfo): string => `| loss ${s.meanLoss.toFixed(3)} | train acc ${(s.trainAccuracy * 100).toFixed(1)}% | ${s.imagesPerSec.toFixed(0)} img/s | peak ${mib(s.peakBytes)}`;
     const result = await finetune(trainer, train, pre, config, {
       onStep: (s) => {
+        losses.push([s.globalStep, s.loss]);
         if (s.epoch !== barEpoch) {
           bar?.stop();
           bar = out.progress(`epoch ${s.epoch}/${opts.epochs}`, s.stepsPerEpoch);
@@ -218,6 +226,31 @@ async function runTraining(model: Model, opts: TrainCliOptions, out: Output, ver
       testTop1: acc.top1, testImages: acc.images,
       history: epochs.map((e) => ({ epoch: e.epoch, loss: e.meanLoss, trainAccuracy: e.trainAccuracy, imagesPerSec: e.imagesPerSec })),
     });
+    if (opts.report !== undefined) {
+      // Raw step losses jump with every batch: plot a moving mean over 1/10 epoch (≥ 1 step).
+      const win = Math.max(1, Math.round(result.totalSteps / opts.epochs / 10));
+      const smooth = losses.map(([x], i) => {
+        const from = Math.max(0, i - win + 1);
+        let sum = 0;
+        for (let k = from; k <= i; k++) sum += losses[k]![1];
+        return [x, sum / (i - from + 1)] as [number, number];
+      });
+      writeReport(opts.report, {
+        title: `${verb} ${model.metadata.name} → ${opts.output}`,
+        meta: [`${new Date().toISOString()} · ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length} · Node ${process.version}`, `command: sparsecnn ${process.argv.slice(2).join(' ')}`],
+        sections: [{
+          heading: 'Training loss',
+          text: [`${result.globalStep} steps of batch ${opts.batch}${opts.resume === true ? ' (this call resumed a run: the curve starts where it picked up)' : ''}; moving mean over ${win} step${win > 1 ? 's' : ''}.`],
+          charts: [lineChart({ title: 'training loss', xLabel: 'step', yLabel: 'loss', series: [{ name: 'loss', points: smooth }] })],
+        }, {
+          heading: 'Accuracy',
+          text: [`Test top-1 ${(acc.top1 * 100).toFixed(2)}% (${acc.correct}/${acc.images}, ${test.file}), through the inference engine (sparse kernels for pruned layers). Training accuracy is on augmented batches.`],
+          charts: epochs.length > 0 ? [lineChart({ title: 'training accuracy per epoch', xLabel: 'epoch', yLabel: '% top-1', series: [{ name: 'train (augmented)', points: epochs.map((e) => [e.epoch, e.trainAccuracy * 100]) }, { name: 'test', points: [[epochs[epochs.length - 1]!.epoch, acc.top1 * 100]] }] })] : [],
+          table: { head: ['epoch', 'mean loss', 'train accuracy', 'images/s'], rows: epochs.map((e) => [e.epoch, e.meanLoss.toFixed(4), `${(e.trainAccuracy * 100).toFixed(2)}%`, e.imagesPerSec.toFixed(0)]) },
+        }],
+      }, opts.force === true);
+      out.line(`report: ${opts.report}`);
+    }
     out.line(`wrote ${opts.output}: test top-1 ${(acc.top1 * 100).toFixed(2)}% (${acc.correct}/${acc.images}, ${test.file}); ${result.globalStep} steps in ${result.seconds.toFixed(0)} s; checkpoints ${plan.planner}, predicted peak ${mib(plan.predictedPeakBytes)}`);
   } finally {
     trainer.dispose();

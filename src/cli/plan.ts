@@ -1,4 +1,7 @@
 import type { Command } from 'commander';
+import { cpus } from 'node:os';
+import { checkReportPath, writeReport } from '../node/report.js';
+import { barChart } from '../report/svg.js';
 import { InvalidArgumentError } from 'commander';
 import { fail } from '../errors.js';
 import { parsePlanner, simulate } from '../plan/index.js';
@@ -40,6 +43,8 @@ export function register(program: Command): void {
     .option('--budget <bytes>', 'also pick the fastest plan whose predicted peak fits this many bytes (e.g. 64MiB)', parseBytes)
     .option('--backend <name>', 'training kernels: wasm | ref', 'wasm')
     .option('-t, --threads <n>', 'threads for the wasm kernels', parsePositiveInt('--threads'), 1)
+    .option('--report <file.html>', 'also write an HTML report: peak memory per planner (predicted and, with --measure, measured) and step time')
+    .option('--force', 'with --report: overwrite the file even if it is not an earlier sparsecnn report')
     .option('--json', 'print {model, batch, plans:[{planner, checkpoints, predictedPeakBytes, measuredPeakBytes, stepMs}]}')
     .addHelpText('after', `
 A training step is cut into stages at block boundaries (where one tensor is live). A plan keeps the
@@ -51,9 +56,11 @@ Peak bytes count everything a step holds: weights, gradients, momentum, activati
 Examples:
   $ sparsecnn plan resnet56 --batch 64
   $ sparsecnn plan mobilenetv2-cifar --batch 64 --measure --json
-  $ sparsecnn plan resnet20 --batch 128 --planner store-all,uniform:3,dp --budget 48MiB`)
-    .action(action(async (spec: string, opts: { batch: number; planner: string; measure?: boolean; steps: number; budget?: number; backend: string; threads: number; json?: boolean }) => {
+  $ sparsecnn plan resnet20 --batch 128 --planner store-all,uniform:3,dp --budget 48MiB
+  $ sparsecnn plan resnet56 --batch 64 --measure --report plans.html`)
+    .action(action(async (spec: string, opts: { batch: number; planner: string; measure?: boolean; steps: number; budget?: number; backend: string; threads: number; report?: string; force?: boolean; json?: boolean }) => {
       const out = new Output(opts);
+      if (opts.report !== undefined) checkReportPath(opts.report, opts.force === true);
       const planners = parsePlanner(opts.planner);
       const model = out.loadModel(spec);
       if (opts.backend !== 'wasm' && opts.backend !== 'ref') fail('INVALID_ARGUMENT', `unknown training backend '${opts.backend}' (wasm, ref)`);
@@ -111,6 +118,24 @@ Examples:
           const bar = '█'.repeat(Math.max(1, Math.round((r.predictedPeakBytes / storeAll) * 20)));
           out.line(`  ${r.planner.padEnd(16)} ${String(r.checkpoints.length).padStart(11)}  ${mib(r.predictedPeakBytes).padStart(14)}  ${(storeAll / r.predictedPeakBytes).toFixed(2).padStart(10)}x  ${(r.recompute * 100).toFixed(0).padStart(8)}%` +
             (opts.measure ? `  ${mib(r.measuredPeakBytes!).padStart(13)}  ${r.stepMs!.toFixed(0).padStart(8)}` : '') + `  ${bar}`);
+        }
+        if (opts.report !== undefined) {
+          const MiB = 1024 * 1024;
+          const measured = rows.every((r) => r.measuredPeakBytes !== null);
+          writeReport(opts.report, {
+            title: `Checkpoint plans: ${model.metadata.name}, batch ${opts.batch}`,
+            meta: [`${new Date().toISOString()} · ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length} · Node ${process.version}`, `command: sparsecnn ${process.argv.slice(2).join(' ')}`],
+            sections: [{
+              heading: 'Peak memory of one training step',
+              text: [`${chain.n} stages; weights, gradients, momentum and the input batch take ${mib(chain.base)} of every peak. ${measured ? 'Measured: the trainer\'s allocator during real steps.' : 'Run with --measure to add the measured peaks.'}`],
+              charts: [barChart({
+                title: 'peak bytes per planner (lower is better)', yLabel: 'MiB', series: measured ? ['predicted', 'measured'] : ['predicted'], format: (v) => v.toFixed(1),
+                groups: rows.map((r) => ({ label: r.planner, values: measured ? [r.predictedPeakBytes / MiB, r.measuredPeakBytes! / MiB] : [r.predictedPeakBytes / MiB] })),
+              }), ...(measured ? [barChart({ title: 'median step time', yLabel: 'ms', series: ['step'], format: (v) => v.toFixed(0), groups: rows.map((r) => ({ label: r.planner, values: [r.stepMs!] })) })] : [])],
+              table: { head: ['planner', 'checkpoints', 'predicted peak', 'measured peak', 'vs store-all', 'recompute', 'step ms'], rows: rows.map((r) => [r.planner, r.checkpoints.length, mib(r.predictedPeakBytes), r.measuredPeakBytes === null ? '—' : mib(r.measuredPeakBytes), `${(storeAll / r.predictedPeakBytes).toFixed(2)}x`, `${(r.recompute * 100).toFixed(0)}%`, r.stepMs === null ? '—' : r.stepMs.toFixed(0)]) },
+            }],
+          }, opts.force === true);
+          out.line(`report: ${opts.report}`);
         }
         if (opts.budget !== undefined) {
           out.line('');

@@ -1,4 +1,7 @@
 import type { Command } from 'commander';
+import { cpus } from 'node:os';
+import { checkReportPath, writeReport } from '../node/report.js';
+import { barChart } from '../report/svg.js';
 import { saveModel } from '../node/models.js';
 import { methodString, parseCriterion, parseMethod, pruneModel, pruningSensitivity, type PruneMethod, type PruneOptions } from '../prune/index.js';
 import type { Model } from '../graph/ir.js';
@@ -22,6 +25,7 @@ interface PruneCliOptions {
   layer?: string[];
   allLayers?: boolean;
   sensitivity?: boolean;
+  report?: string;
   data?: string;
   limit: number;
   threads?: number;
@@ -35,7 +39,7 @@ export function register(program: Command): void {
     .argument('<model>', 'an .onnx file or a zoo name')
     .requiredOption('-m, --method <spec>', 'colnm:N:M | nm:N:M | nv24 | unstructured:R | filter:R | dcp:R | dcp-b:R | dcp-bh:R')
     .option('-o, --output <file>', 'the .onnx file to write (required unless --sensitivity)')
-    .option('-f, --force', 'overwrite the output file if it exists')
+    .option('-f, --force', 'overwrite the output file (or a --report file that is not an earlier sparsecnn report) if it exists')
     .option('--tile <n>', 'colnm: output channels per tile (the sparse kernel width)', parsePositiveInt('--tile'))
     .option('--criterion <c>', 'colnm row score: l2 | l1 | magnitude', 'l2')
     .option('--pw <ratio>', 'DEPrune: l2 filter pruning ratio of the pointwise expansion convs', parseRatio('--pw'))
@@ -50,6 +54,7 @@ export function register(program: Command): void {
     .option('-d, --data <path>', 'sensitivity: CIFAR-10 .bin file or directory (default: the bundled 1017 images)')
     .option('-n, --limit <n>', 'sensitivity: images to score per layer', parsePositiveInt('--limit'), 1000)
     .option('-t, --threads <n>', 'sensitivity: threads for the wasm engine', parsePositiveInt('--threads'))
+    .option('--report <file.html>', 'sensitivity: also write an HTML report with per-layer accuracy drop and speedup charts')
     .option('--json', 'print {method, layers:[{name, op, sparsity, pattern}], totalSparsity, macsBefore, macsAfter}; with --sensitivity {method, dense:{top1, images}, layers:[{name, op, sparsity, top1, drop, speedup}]}')
     .addHelpText('after', `
 Methods:
@@ -94,6 +99,8 @@ Examples:
         allLayers: opts.allLayers === true,
         overrides,
       };
+      if (opts.report !== undefined && opts.sensitivity !== true) fail('INVALID_ARGUMENT', '--report goes with --sensitivity (a plain prune prints its table; --json gives the data)');
+      if (opts.report !== undefined) checkReportPath(opts.report, opts.force === true);
       if (opts.sensitivity === true) return sensitivity(model, method, pruneOpts, opts, out);
       if (opts.output === undefined) fail('INVALID_ARGUMENT', 'pass -o OUT.onnx (where to write the pruned model), or --sensitivity');
       const { model: pruned, report } = pruneModel(model, method, pruneOpts);
@@ -124,6 +131,23 @@ async function sensitivity(model: Model, method: PruneMethod, pruneOpts: PruneOp
     },
   });
   bar?.stop();
+  if (opts.report !== undefined) {
+    writeReport(opts.report, {
+      title: `Sensitivity: ${model.metadata.name}, ${methodString(method)} one layer at a time`,
+      meta: [`${new Date().toISOString()} · ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length} · Node ${process.version}`, `command: sparsecnn ${process.argv.slice(2).join(' ')}`],
+      sections: [{
+        heading: 'Accuracy lost per layer',
+        text: [`Dense top-1 ${(r.dense.top1 * 100).toFixed(2)}% on ${r.dense.images} images. Each bar: points of top-1 lost when only that layer (or dependency group) is pruned. Layers with small bars are where to prune harder.`],
+        charts: [barChart({ title: 'top-1 drop (points)', yLabel: 'points', series: ['drop'], format: (v) => v.toFixed(2), groups: r.layers.map((l) => ({ label: l.name, values: [l.drop * 100] })) })],
+      }, {
+        heading: 'Speedup per layer',
+        text: ['That layer\'s time dense / pruned, batch 1, on the kernels the engine picks.'],
+        charts: [barChart({ title: 'layer speedup (above 1 = faster)', yLabel: 'x', series: ['speedup'], format: (v) => v.toFixed(2), groups: r.layers.map((l) => ({ label: l.name, values: [l.speedup] })) })],
+        table: { head: ['layer', 'op', 'sparsity', 'top-1', 'drop (points)', 'speedup'], rows: r.layers.map((l) => [l.name, l.op, `${(l.sparsity * 100).toFixed(0)}%`, `${(l.top1 * 100).toFixed(2)}%`, (l.drop * 100).toFixed(2), `${l.speedup.toFixed(2)}x`]) },
+      }],
+    }, opts.force === true);
+    out.line(`report: ${opts.report}`);
+  }
   out.result({ method: methodString(method), dense: r.dense, layers: r.layers.map((l) => ({ name: l.name, op: l.op, sparsity: l.sparsity, top1: l.top1, drop: l.drop, speedup: l.speedup })) });
   out.line(`${model.metadata.name}, ${methodString(method)} one layer at a time; dense top-1 ${(r.dense.top1 * 100).toFixed(2)}% on ${r.dense.images} images`);
   const worst = Math.max(0.001, ...r.layers.map((l) => l.drop));

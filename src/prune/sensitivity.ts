@@ -18,7 +18,7 @@ export interface LayerSensitivity {
   readonly top1: number;
   /** Dense top-1 minus this model's top-1 (points of fraction, 0..1). */
   readonly drop: number;
-  /** This layer's time in the dense model over its time pruned (median of runs, batch 1). */
+  /** This layer's time in the dense model over its time pruned (batch 1; median over alternating runs of both). */
   readonly speedup: number;
   readonly denseMs: number;
   readonly prunedMs: number;
@@ -29,19 +29,41 @@ export interface SensitivityReport {
   readonly layers: LayerSensitivity[];
 }
 
-async function layerTimes(model: Model, compileOpts: CompileOptions, runs: number): Promise<Map<string, number>> {
+/** A profiling session and its input, for timing single layers. */
+async function profiled(model: Model, compileOpts: CompileOptions): Promise<{ run: () => Promise<Map<string, number>>; dispose: () => void }> {
   const s = await compile(model, { ...compileOpts, profile: true });
   const input = model.graph.inputs.find((i) => !model.graph.initializers.has(i.name))!;
   const x = floatTensor(input.shape.map((d) => (typeof d === 'number' ? d : 1)));
   for (let i = 0; i < x.data.length; i++) x.data[i] = Math.sin(i * 0.37);
-  const samples = new Map<string, number[]>();
-  for (let r = 0; r < runs + 2; r++) {
-    await s.run({ [input.name]: x });
-    if (r < 2) continue; // warm-up
-    for (const t of s.profile()) samples.set(t.name, [...(samples.get(t.name) ?? []), t.ms]);
+  return {
+    run: async () => {
+      await s.run({ [input.name]: x });
+      return new Map(s.profile().map((t) => [t.name, t.ms]));
+    },
+    dispose: () => s.dispose(),
+  };
+}
+
+/**
+ * Dense / pruned time of one layer: both sessions warmed up (the first calls run unoptimised
+ * WebAssembly), then timed in alternation so that load on the machine hits both sides alike;
+ * the median of the per-round ratios.
+ */
+async function layerSpeedup(dense: Awaited<ReturnType<typeof profiled>>, pruned: Awaited<ReturnType<typeof profiled>>, name: string, runs: number): Promise<{ denseMs: number; prunedMs: number; speedup: number }> {
+  for (let w = 0; w < 10; w++) {
+    await dense.run();
+    await pruned.run();
   }
-  s.dispose();
-  return new Map([...samples].map(([k, v]) => [k, v.sort((a, b) => a - b)[Math.floor(v.length / 2)]!]));
+  const d: number[] = [], p: number[] = [], ratio: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const dm = (await dense.run()).get(name) ?? NaN;
+    const pm = (await pruned.run()).get(name) ?? NaN;
+    d.push(dm);
+    p.push(pm);
+    ratio.push(dm / pm);
+  }
+  const med = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+  return { denseMs: med(d), prunedMs: med(p), speedup: med(ratio) };
 }
 
 export async function pruningSensitivity(
@@ -53,7 +75,7 @@ export async function pruningSensitivity(
   const denseSession = await compile(model, copts);
   const dense = await evaluateAccuracy(denseSession, data, pre, { batchSize: 100 });
   denseSession.dispose();
-  const denseTimes = await layerTimes(model, copts, o.runs ?? 5);
+  const denseProf = await profiled(model, copts);
   const targets = pruneModel(model, method, opts).report.layers.map((l) => l.name);
   const layers: LayerSensitivity[] = [];
   for (const [i, name] of targets.entries()) {
@@ -64,10 +86,12 @@ export async function pruningSensitivity(
     const s = await compile(one, copts);
     const r = await evaluateAccuracy(s, data, pre, { batchSize: 100 });
     s.dispose();
-    const prunedMs = (await layerTimes(one, copts, o.runs ?? 5)).get(name) ?? NaN;
-    const denseMs = denseTimes.get(name) ?? NaN;
-    layers.push({ name, op: l.op, sparsity: l.sparsity, top1: r.top1, drop: dense.top1 - r.top1, speedup: denseMs / prunedMs, denseMs, prunedMs });
+    const prunedProf = await profiled(one, copts);
+    const t = await layerSpeedup(denseProf, prunedProf, name, o.runs ?? 9);
+    prunedProf.dispose();
+    layers.push({ name, op: l.op, sparsity: l.sparsity, top1: r.top1, drop: dense.top1 - r.top1, ...t });
   }
+  denseProf.dispose();
   o.onLayer?.(targets.length, targets.length, '');
   return { dense: { top1: dense.top1, images: dense.images }, layers };
 }
