@@ -1,4 +1,7 @@
 import type { Command } from 'commander';
+import { cpus } from 'node:os';
+import { checkReportPath, writeReport } from '../node/report.js';
+import { barChart } from '../report/svg.js';
 import { loadTuningCache } from '../node/tuning.js';
 import { benchModel, type BenchResult } from '../bench/bench.js';
 import { isPeerName, PEER_NAMES, type PeerName } from '../bench/peers/index.js';
@@ -15,6 +18,8 @@ interface BenchCliOptions {
   backend: string;
   layers?: boolean;
   tuning?: string;
+  report?: string;
+  force?: boolean;
   json?: boolean;
 }
 
@@ -41,6 +46,8 @@ export function register(program: Command): void {
     .option('--backend <name>', 'sparsecnn backend to measure', DEFAULT_BACKEND)
     .option('--tuning <file>', 'a tuning cache from `sparsecnn tune` for sparsecnn (chosen kernels are in engines[0].kernels)')
     .option('--layers', "per-layer times of sparsecnn (median over the runs) and its 15 slowest layers")
+    .option('--report <file.html>', 'also write an HTML report: latency per engine (and, with --layers, the slowest layers) as charts')
+    .option('--force', 'with --report: overwrite the file even if it is not an earlier sparsecnn report')
     .option('--json', 'print {model, batch, threads, engines:[{name, medianMs, p90Ms, ...}], ratios:{peer: peerMedian/oursMedian}} on stdout')
     .addHelpText('after', `
 Every peer's output is compared with sparsecnn's on the same deterministic input before timing;
@@ -52,11 +59,13 @@ Examples:
   $ sparsecnn bench resnet20
   $ sparsecnn bench resnet50 --threads 2 --runs 20 --vs onnxruntime-node,tfjs-wasm
   $ sparsecnn bench mobilenetv2 --layers
-  $ sparsecnn bench resnet18 --batch 8 --json | jq '.ratios'`)
+  $ sparsecnn bench resnet18 --batch 8 --json | jq '.ratios'
+  $ sparsecnn bench resnet50 --threads 2 --layers --report bench.html`)
     .action(action(async (spec: string, opts: BenchCliOptions) => {
       const out = new Output(opts);
       const explicitPeers = opts.vs !== undefined;
       const peers = explicitPeers ? parsePeers(opts.vs!) : [...PEER_NAMES];
+      if (opts.report !== undefined) checkReportPath(opts.report, opts.force === true);
       const model = out.loadModel(spec);
       let bar: ReturnType<Output['progress']> | undefined;
       let r: BenchResult;
@@ -81,6 +90,25 @@ Examples:
         bar?.stop();
       }
 
+      if (opts.report !== undefined) {
+        const label = (e: (typeof r.engines)[number]): string => (e === r.engines[0] ? `sparsecnn (${e.backend ?? opts.backend})` : e.name);
+        const slow = r.layers === undefined ? [] : [...r.layers].sort((a, b) => b.ms - a.ms).slice(0, 15);
+        writeReport(opts.report, {
+          title: `Benchmark: ${r.model}, batch ${r.batch}, ${r.threads} thread${r.threads > 1 ? 's' : ''}`,
+          meta: [`${new Date().toISOString()} · ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length} · Node ${process.version}`, `command: sparsecnn ${process.argv.slice(2).join(' ')}`],
+          sections: [{
+            heading: 'Latency per engine',
+            text: [`Median and p90 of ${r.engines[0]!.runs} timed runs after ${opts.warmup} warm-up runs; every peer's output was checked against sparsecnn's first (tolerance ${r.tolerance.toExponential(1)}). Lower is faster.`],
+            charts: [barChart({ title: `${r.model}: latency`, yLabel: 'ms', series: ['median', 'p90'], format: (v) => v.toFixed(2), groups: r.engines.map((e) => ({ label: label(e), values: [e.medianMs, e.p90Ms] })) })],
+            table: { head: ['engine', 'version', 'median ms', 'p90 ms', 'GFLOP/s', 'peer/ours'], rows: r.engines.map((e) => [label(e), e.version ?? '', e.medianMs.toFixed(2), e.p90Ms.toFixed(2), e.gflops.toFixed(2), e === r.engines[0] ? '1.00' : (r.ratios[e.name === 'sparsecnn-dense' ? 'dense' : e.name] ?? NaN).toFixed(2)]) },
+          }, ...(slow.length > 0 ? [{
+            heading: 'Slowest layers of sparsecnn',
+            charts: [barChart({ title: `${slow.length} slowest layers (median ms)`, yLabel: 'ms', series: ['ms'], format: (v: number) => v.toFixed(3), groups: slow.map((l) => ({ label: l.name, values: [l.ms] })) })],
+            table: { head: ['layer', 'op', 'ms', 'GFLOP/s'], rows: slow.map((l) => [l.name, l.op, l.ms.toFixed(3), l.macs ? l.gflops.toFixed(2) : '']) },
+          }] : [])],
+        }, opts.force === true);
+        out.note(`report: ${opts.report}`);
+      }
       out.result({
         model: r.model,
         batch: r.batch,
