@@ -42,6 +42,24 @@ describe('sparsecnn plan / finetune / train', () => {
     assert.ok(dp!.predictedPeakBytes < storeAll!.predictedPeakBytes);
   });
 
+  it('--report: plan --measure and prune --sensitivity write HTML reports whose charts hold every planner and layer', () => {
+    const planReport = join(tmp, 'plans.html');
+    const r = cli('plan', 'resnet20', '--batch', '4', '--planner', 'store-all,dp', '--measure', '--steps', '1', '--report', planReport);
+    assert.equal(r.code, 0, r.stderr);
+    const html = readFileSync(planReport, 'utf8');
+    assert.equal([...html.matchAll(/<svg /g)].length, 2, 'peak memory and step time');
+    // One predicted and one measured bar per planner.
+    for (const p of ['store-all', 'dp']) assert.equal([...html.matchAll(new RegExp(`<title>${p}, (predicted|measured): `, 'g'))].length, 2, p);
+    const sensReport = join(tmp, 'sens.html');
+    const s = cli('prune', 'resnet20', '--method', 'colnm:2:4', '--sensitivity', '--limit', '16', '--report', sensReport, '--json');
+    assert.equal(s.code, 0, s.stderr);
+    const layers = (JSON.parse(s.stdout) as { layers: { name: string }[] }).layers;
+    const sens = readFileSync(sensReport, 'utf8');
+    for (const l of layers) assert.ok(sens.includes(`<title>${l.name}, drop: `) && sens.includes(`<title>${l.name}, speedup: `), l.name);
+    assertCleanError(cli('prune', 'resnet20', '--method', 'colnm:2:4', '-o', join(tmp, 'p.onnx'), '--report', join(tmp, 'p.html')), /--report goes with --sensitivity/);
+    assertCleanError(cli('plan', 'resnet20', '--batch', '4', '--report', join(tmp, 'plans.txt')), /ending in \.html/);
+  });
+
   it('plan --budget picks a plan that fits, or says none does', () => {
     const r = cli('plan', 'resnet20', '--batch', '4', '--planner', 'store-all,uniform:3,dp', '--budget', '1KiB', '--json');
     assert.equal(r.code, 0, r.stderr);
