@@ -73,7 +73,7 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
 /** Tick labels with as many decimals as the tick step needs (0, 20, 40 — or 2.5, 5.0, 7.5). */
 function tickFormat(ticks: readonly number[]): (v: number) => string {
   const step = ticks.length > 1 ? Math.abs(ticks[1]! - ticks[0]!) : 1;
-  const decimals = Math.max(0, Math.min(6, Math.ceil(-Math.log10(step) + 1e-9) + (String(step).includes('.5') || String(step).includes('.25') ? 1 : 0)));
+  const decimals = Math.max(0, Math.min(6, Math.ceil(-Math.log10(step) - 1e-9) + (String(step).includes('.5') || String(step).includes('.25') ? 1 : 0)));
   return (v) => (Math.abs(v) >= 1e6 ? v.toExponential(1) : v.toFixed(decimals));
 }
 
@@ -152,7 +152,9 @@ export function lineChart(c: LineChart): string {
   if (pts.length === 0) fail('INVALID_ARGUMENT', `chart '${c.title}' has no data`);
   checkFinite(pts.flat(), c.title);
   const xs = pts.map((p) => p[0]), ys = pts.map((p) => p[1]);
-  const xt = niceTicks(Math.min(...xs), Math.max(...xs));
+  // Integer x data (steps, epochs) gets integer ticks only.
+  let xt = niceTicks(Math.min(...xs), Math.max(...xs));
+  if (xs.every(Number.isInteger) && xt.filter(Number.isInteger).length >= 2) xt = xt.filter(Number.isInteger);
   const yt = niceTicks(Math.min(...ys), Math.max(...ys));
   const plotW = W - M.left - M.right, plotH = H - M.top - M.bottom;
   const x = (v: number): number => M.left + (plotW * (v - xt[0]!)) / (xt[xt.length - 1]! - xt[0]!);
