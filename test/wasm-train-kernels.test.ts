@@ -448,12 +448,15 @@ test('BatchNorm elementwise maps (apply, input gradient) and in-place relu backw
       const x = randArray(rng, P * C, 3), dy = randArray(rng, P * C), d0 = randArray(rng, P * C);
       const scale = randArray(rng, C, 2), shift = randArray(rng, C, 2), k = randArray(rng, C), u = randArray(rng, C), b = randArray(rng, C);
       const xp = put(e, x), dyp = put(e, dy), dxp = put(e, d0), yp = put(e, P * C);
+      // acc 0 overwrites: the buffer starts with garbage that must not leak into the gradient.
+      const fresh = put(e, randArray(rng, P * C, 1e6));
       const sc = put(e, scale), sh = put(e, shift), kp = put(e, k), up = put(e, u), bp = put(e, b);
       for (const [p0, p1] of splits(rng, P)) {
         e.k.bn_apply(xp, C, sc, sh, yp, p0, p1);
-        e.k.bn_backward_dx(dyp, xp, C, kp, up, bp, dxp, p0, p1);
+        e.k.bn_backward_dx(dyp, xp, C, kp, up, bp, dxp, p0, p1, 1);
+        e.k.bn_backward_dx(dyp, xp, C, kp, up, bp, fresh, p0, p1, 0);
       }
-      const y = get(e, yp, P * C), dx = get(e, dxp, P * C);
+      const y = get(e, yp, P * C), dx = get(e, dxp, P * C), dxFresh = get(e, fresh, P * C);
       const what = `${e.name} P ${P} C ${C}`;
       for (let p = 0; p < P; p++) for (let c = 0; c < C; c++) {
         const j = p * C + c;
@@ -461,6 +464,7 @@ test('BatchNorm elementwise maps (apply, input gradient) and in-place relu backw
         assert.equal(y[j], Math.fround(Math.fround(x[j]! * scale[c]!) + shift[c]!), `${what} apply ${j}`);
         const t = Math.fround(Math.fround(k[c]! * dy[j]!) + Math.fround(Math.fround(u[c]! * x[j]!) + b[c]!));
         assert.equal(dx[j], Math.fround(d0[j]! + t), `${what} dx ${j}`);
+        assert.equal(dxFresh[j], t, `${what} dx overwritten ${j}`);
       }
       // In place: y may be x.
       e.k.bn_apply(xp, C, sc, sh, xp, 0, P);

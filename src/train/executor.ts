@@ -296,8 +296,9 @@ export class TrainExecutor {
     return names;
   }
 
-  private backwardArgs(pn: ProgramNode, saved: readonly Buf[], dOutputs: readonly (Float32Array | undefined)[], dInputs: readonly (Float32Array | undefined)[]): BackwardArgs<Node['op']> {
+  private backwardArgs(pn: ProgramNode, saved: readonly Buf[], dOutputs: readonly (Float32Array | undefined)[], dInputs: readonly (Float32Array | undefined)[], fresh?: readonly boolean[]): BackwardArgs<Node['op']> {
     return {
+      ...(fresh !== undefined ? { fresh } : {}),
       attrs: pn.node.attrs as never,
       shapes: pn.shapes,
       inputs: pn.node.inputs.map((n, k) => (pn.needs.inputs[k] ? this.lookup(n) : undefined)),
@@ -332,18 +333,23 @@ export class TrainExecutor {
         grads.delete(pn.node.outputs[0]!);
         grads.set(v, d0);
       } else if (dOuts.some((d) => d !== undefined)) {
-        const dIns = pn.node.inputs.map((n) => {
+        let fresh: boolean[] | undefined;
+        const dIns = pn.node.inputs.map((n, k) => {
           const p = this.paramByName.get(n);
           if (p !== undefined) return this.view(p.grad);
           if (!this.isActivation(n) || (n === s.input && !wantInputGrad) || n === this.program.input) return undefined;
           let g = grads.get(n);
           if (g === undefined) {
-            g = this.allocBuf(bytesOf(this.program.shapes.get(n)!) / 4, `grad:${n}`, true);
+            // This op is the gradient's only writer when it is the value's only reader (and reads it once):
+            // an op that can overwrite gets the buffer unzeroed.
+            const only = pn.op.overwrites?.(k) === true && this.program.readers.get(n)?.length === 1 && pn.node.inputs.indexOf(n) === k && pn.node.inputs.lastIndexOf(n) === k;
+            g = this.allocBuf(bytesOf(this.program.shapes.get(n)!) / 4, `grad:${n}`, !only);
             grads.set(n, g);
+            if (only) (fresh ??= pn.node.inputs.map(() => false))[k] = true;
           }
           return this.view(g);
         });
-        pn.op.backward(this.backwardArgs(pn, saved, dOuts.map((d) => (d === undefined ? undefined : this.view(d))), dIns));
+        pn.op.backward(this.backwardArgs(pn, saved, dOuts.map((d) => (d === undefined ? undefined : this.view(d))), dIns, fresh));
       }
       for (const b of saved) this.freeBuf(b);
       st.saved.delete(j);

@@ -143,9 +143,14 @@ function fastBatchNorm(mem: TrainMemory, tk: TrainKernels): TrainOp<'BatchNormal
       if (a.save) a.saved[2]![0] = 1;
       mem.release(t.ptr);
     },
+    overwrites: (k) => k === 0,
     backward(a) {
       const xs = a.shapes.inputs[0]!;
       const dy = a.dOutputs[0];
+      const fresh = a.fresh?.[0] === true;
+      const dx0 = a.dInputs[0];
+      // The reference op and "no gradient" both mean a zero start for a fresh dx.
+      if (fresh && dx0 !== undefined && (dy === undefined || a.saved[2]![0] !== 1 || xs.length !== 4)) mem.zero(dx0.byteOffset, dx0.length * 4);
       if (dy === undefined) return;
       if (a.saved[2]![0] !== 1 || xs.length !== 4) return ref.backward(a);
       const [dx, dGamma, dBeta] = a.dInputs;
@@ -163,7 +168,7 @@ function fastBatchNorm(mem: TrainMemory, tk: TrainKernels): TrainOp<'BatchNormal
         u[c] = -k[c]! * istd[c]! * (sdyx[c]! / P);
         b[c] = -k[c]! * (sdy[c]! / P) - u[c]! * mean[c]!;
       }
-      if (dx !== undefined) tk.batchNormBackwardDx(at(dy), at(x), P, C, t.ptr + 2 * C * 4, t.ptr + 3 * C * 4, t.ptr + 4 * C * 4, at(dx));
+      if (dx !== undefined) tk.batchNormBackwardDx(at(dy), at(x), P, C, t.ptr + 2 * C * 4, t.ptr + 3 * C * 4, t.ptr + 4 * C * 4, at(dx), !fresh);
       mem.release(t.ptr);
     },
   };

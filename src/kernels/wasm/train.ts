@@ -369,7 +369,7 @@ export class TrainKernels {
   }
 
   /** dx[p, c] += k[c]·dy[p, c] + u[c]·x[p, c] + b[c] over P pixels of C channels. */
-  batchNormBackwardDx(dy: number, x: number, P: number, C: number, k: number, u: number, b: number, dx: number): void {
-    this.exec('bn_backward_dx', [dy, x, C, k, u, b, dx, 0, 0], 7, 8, -1, P, 1, 0, 0, P * C);
+  batchNormBackwardDx(dy: number, x: number, P: number, C: number, k: number, u: number, b: number, dx: number, accumulate = true): void {
+    this.exec('bn_backward_dx', [dy, x, C, k, u, b, dx, 0, 0, accumulate ? 1 : 0], 7, 8, -1, P, 1, 0, 0, P * C);
   }
 }

@@ -224,11 +224,12 @@ export function bnApply(x: usize, C: i32, scale: usize, shift: usize, y: usize, 
 }
 
 /**
- * bn_backward_dx(dy, x, C, k, u, b, dx, p0, p1): dx[p, c] += k[c]·dy[p, c] + u[c]·x[p, c] + b[c] for
- * pixels [p0, p1): BatchNorm's input gradient with the per-channel sums folded into k, u, b
+ * bn_backward_dx(dy, x, C, k, u, b, dx, p0, p1, acc): dx[p, c] (+)= k[c]·dy[p, c] + u[c]·x[p, c] + b[c]
+ * for pixels [p0, p1) (acc 1: +=, acc 0: =, for a gradient buffer this call is the only writer of):
+ * BatchNorm's input gradient with the per-channel sums folded into k, u, b
  * (k = γ·istd, u = −k·istd·Σdy·x̂/P, b = −k·Σdy/P − u·mean).
  */
-export function bnBackwardDx(dy: usize, x: usize, C: i32, k: usize, u: usize, b: usize, dx: usize, p0: i32, p1: i32): void {
+export function bnBackwardDx(dy: usize, x: usize, C: i32, k: usize, u: usize, b: usize, dx: usize, p0: i32, p1: i32, acc: i32): void {
   let cB = <usize>C << 2;
   for (let p = p0; p < p1; p++) {
     let off = <usize>p * cB;
@@ -237,11 +238,12 @@ export function bnBackwardDx(dy: usize, x: usize, C: i32, k: usize, u: usize, b:
     for (; c + 4 <= C; c += 4) {
       let o = <usize>c << 2;
       let t = f32x4.add(f32x4.mul(v128.load(k + o), v128.load(gp + o)), f32x4.add(f32x4.mul(v128.load(u + o), v128.load(xp + o)), v128.load(b + o)));
-      v128.store(dp + o, f32x4.add(v128.load(dp + o), t));
+      v128.store(dp + o, acc != 0 ? f32x4.add(v128.load(dp + o), t) : t);
     }
     for (; c < C; c++) {
       let o = <usize>c << 2;
-      store<f32>(dp + o, load<f32>(dp + o) + (load<f32>(k + o) * load<f32>(gp + o) + (load<f32>(u + o) * load<f32>(xp + o) + load<f32>(b + o))));
+      let t = load<f32>(k + o) * load<f32>(gp + o) + (load<f32>(u + o) * load<f32>(xp + o) + load<f32>(b + o));
+      store<f32>(dp + o, acc != 0 ? load<f32>(dp + o) + t : t);
     }
   }
 }
