@@ -174,7 +174,7 @@ function splitRunner(e: Env, rng: Rng): TrainRunner {
   };
 }
 
-interface Result { y: Float32Array; dx: Float32Array; dw: Float32Array; db: Float32Array | undefined }
+interface Result { y: Float32Array; dx: Float32Array; dxOv: Float32Array; dw: Float32Array; db: Float32Array | undefined }
 
 interface Inputs { x: Float32Array; w: Float32Array; b: Float32Array; dy: Float32Array; dx0: Float32Array; dw0: Float32Array; db0: Float32Array | undefined }
 
@@ -210,6 +210,9 @@ function runCase(e: Env, c: Case, inp: Inputs, runner: TrainRunner | undefined, 
   const dx = put(e, inp.dx0), dw = put(e, inp.dw0), db = inp.db0 === undefined ? 0 : put(e, inp.db0);
   tk.convForward(x, xShape, w, wShape, b, y, attrs);
   tk.convBackwardData(dy, w, dx, xShape, wShape, attrs);
+  // Overwrite mode on a buffer full of garbage: nothing of it may survive (phases without taps, depthwise included).
+  const dxOv = put(e, inp.dx0.map((v) => v * 1e6 + 7));
+  tk.convBackwardData(dy, w, dxOv, xShape, wShape, attrs, true);
   tk.convBackwardWeight(x, dy, dw, db, xShape, wShape, attrs);
   assert.equal(ws.live.size, 0, 'workspace not freed');
   const peak = Math.max(tk.convForwardWorkspaceBytes(xShape, wShape, attrs, useBias), tk.convBackwardDataWorkspaceBytes(xShape, wShape, attrs), tk.convBackwardWeightWorkspaceBytes(xShape, wShape, attrs));
@@ -218,7 +221,7 @@ function runCase(e: Env, c: Case, inp: Inputs, runner: TrainRunner | undefined, 
   assert.deepEqual(get(e, x, inp.x.length), inp.x);
   assert.deepEqual(get(e, w, inp.w.length), inp.w);
   assert.deepEqual(get(e, dy, inp.dy.length), inp.dy);
-  return { y: get(e, y, yN), dx: get(e, dx, inp.dx0.length), dw: get(e, dw, inp.dw0.length), db: db === 0 ? undefined : get(e, db, c.oc) };
+  return { y: get(e, y, yN), dx: get(e, dx, inp.dx0.length), dxOv: get(e, dxOv, inp.dx0.length), dw: get(e, dw, inp.dw0.length), db: db === 0 ? undefined : get(e, db, c.oc) };
 }
 
 function checkCase(e: Env, c: Case, rng: Rng, label: string): void {
@@ -232,6 +235,7 @@ function checkCase(e: Env, c: Case, rng: Rng, label: string): void {
     const what = `${label} ${e.name} wgrad ${mode} ${JSON.stringify(c)}`;
     closeSum(got.y, ref.y, ref.yAbs, undefined, `${what} forward`);
     closeSum(got.dx, ref.dx, ref.dxAbs, inp.dx0, `${what} dgrad`);
+    closeSum(got.dxOv, ref.dx, ref.dxAbs, undefined, `${what} dgrad, overwrite`);
     closeSum(got.dw, ref.dw, ref.dwAbs, inp.dw0, `${what} wgrad`);
     if (inp.db0 !== undefined) closeSum(got.db!, ref.db, ref.dbAbs, inp.db0, `${what} bias grad`);
   }
@@ -245,6 +249,7 @@ function sameBits(a: Float32Array, b: Float32Array, what: string): void {
 function sameResults(a: Result, b: Result, what: string): void {
   sameBits(a.y, b.y, `${what} forward`);
   sameBits(a.dx, b.dx, `${what} dgrad`);
+  sameBits(a.dxOv, b.dxOv, `${what} dgrad, overwrite`);
   sameBits(a.dw, b.dw, `${what} wgrad`);
   if (a.db !== undefined) sameBits(a.db, b.db!, `${what} bias grad`);
 }

@@ -41,11 +41,17 @@ export async function wasmTrainOps(mem: TrainMemory, threads: number): Promise<W
     needs: refConv.needs,
     savedSizes: refConv.savedSizes,
     forward: (a) => tk.convForward(at(a.inputs[0]), a.shapes.inputs[0]!, at(a.inputs[1]), a.shapes.inputs[1]!, at(a.inputs[2]), at(a.outputs[0]), a.attrs),
+    overwrites: (k) => k === 0,
     backward: (a) => {
       const dy = a.dOutputs[0];
-      if (dy === undefined) return;
+      const fresh = a.fresh?.[0] === true;
+      const dx0 = a.dInputs[0];
+      if (dy === undefined) {
+        if (fresh && dx0 !== undefined) mem.zero(dx0.byteOffset, dx0.length * 4);
+        return;
+      }
       const xs = a.shapes.inputs[0]!, ws = a.shapes.inputs[1]!;
-      if (a.dInputs[0] !== undefined) tk.convBackwardData(at(dy), at(a.inputs[1]), at(a.dInputs[0]), xs, ws, a.attrs);
+      if (dx0 !== undefined) tk.convBackwardData(at(dy), at(a.inputs[1]), at(dx0), xs, ws, a.attrs, fresh);
       if (a.dInputs[1] !== undefined) tk.convBackwardWeight(at(a.inputs[0]), at(dy), at(a.dInputs[1]), at(a.dInputs[2]), xs, ws, a.attrs);
       else if (a.dInputs[2] !== undefined) refConv.backward({ ...a, dInputs: [undefined, undefined, a.dInputs[2]] });
     },

@@ -352,6 +352,8 @@ export type Conv2dAccFn = (
   x: number, H: number, W: number, xc: number, OH: number, OW: number, kh: number, kw: number,
   sh: number, sw: number, dh: number, dw: number, pt: number, pl: number, Cin: number,
   wpk: number, OC: number, y: number, yp: number, yr: number, yn: number, p0: number, p1: number, t0: number, t1: number, scratch: number,
+  /** 1: overwrite y (its old contents are ignored), 0: accumulate. */
+  ov: number,
 ) => void;
 
 /** OIHW → conv2d tiles, optionally in/out transposed (trans 1) over the taps ky0 + my·kys (my < nky), kx0 + mx·kxs (mx < nkx). */

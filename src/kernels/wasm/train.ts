@@ -243,11 +243,19 @@ export class TrainKernels {
     return { weights, scratch: this.scratchTotal(convScratchBytes(g.kh * g.kw * g.ocG)), py, px };
   }
 
-  /** dx += ∂(conv)/∂x · dy: dy NHWC [N, OH, OW, Cout], dx NHWC [N, H, W, C]. */
-  convBackwardData(dy: number, w: number, dx: number, xShape: Shape4, wShape: Shape4, attrs: ConvAttrs): void {
+  /**
+   * dx += ∂(conv)/∂x · dy: dy NHWC [N, OH, OW, Cout], dx NHWC [N, H, W, C]. overwrite: dx = … instead
+   * (dx's old contents are ignored; for a gradient buffer handed out unzeroed).
+   */
+  convBackwardData(dy: number, w: number, dx: number, xShape: Shape4, wShape: Shape4, attrs: ConvAttrs, overwrite = false): void {
     const g = convGeometry(xShape, wShape, attrs);
     const k = this.kernels;
     const plan = this.dataPlan(g);
+    // The phase convs write every dX pixel only when every phase has taps (a 1x1 stride-2 conv leaves
+    // 3 of 4 pixels without gradient); depthwise dgrad accumulates. Otherwise zero, then accumulate.
+    const covers = !g.depthwise && plan.py.reduce((n, a) => n + a.count, 0) === g.H && plan.px.reduce((n, c) => n + c.count, 0) === g.W;
+    if (overwrite && !covers) k.f32_copy_pad(0, 0, dx, g.N * g.H * g.W * g.C);
+    const ov = overwrite && covers ? 1 : 0;
     const wpk = this.alloc(plan.weights), scr = this.alloc(plan.scratch);
     try {
       const taps = g.kh * g.kw;
@@ -277,7 +285,7 @@ export class TrainKernels {
           const K = a.taps * c.taps * g.ocG;
           const y = dx + ((a.first * g.W + c.first) * g.C + gi * g.cinG) * F32;
           const args = [dy + gi * g.ocG * F32, g.OH, g.OW, g.OC, a.count, c.count, a.taps, c.taps, 1, 1, a.dil, c.dil, a.pad, c.pad, g.ocG, wp, g.cinG,
-            y, g.sw * g.C, g.sh * g.W * g.C, g.H * g.W * g.C, 0, P, 0, T, 0];
+            y, g.sw * g.C, g.sh * g.W * g.C, g.H * g.W * g.C, 0, P, 0, T, 0, ov];
           const byPixel = P >= 4 * MR && P >= g.cinG;
           if (byPixel) this.exec('conv2d_acc', args, 21, 22, 25, P, MR, scr, convScratchBytes(K), P * g.cinG * K);
           else this.exec('conv2d_acc', args, 23, 24, 25, T, 1, scr, convScratchBytes(K), P * g.cinG * K);

@@ -486,14 +486,16 @@ export function conv2dWgradGather(x: usize, H: i32, W: i32, xc: i32, dy: usize, 
  * 1x8/2x8 micro-kernels, which split their chains for latency.
  */
 // @ts-ignore: decorator
-@inline function accTile(ROWS: i32, a: usize, as: usize, kc: i32, w: usize, y: usize, ys: usize, nc: i32, tmp: usize): void {
+@inline function accTile(ROWS: i32, a: usize, as: usize, kc: i32, w: usize, y: usize, ys: usize, nc: i32, tmp: usize, ld: bool): void {
   let a0 = a;
   let a1 = a0 + as;
   let a2 = a1 + as;
   let a3 = a2 + as;
   let z = f32x4.splat(0.0);
   let c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
-  if (nc == NR) {
+  // ld false: y is overwritten (its old contents are garbage), the chains start at zero.
+  if (!ld) {
+  } else if (nc == NR) {
     c00 = v128.load(y);
     c01 = v128.load(y, 16);
     if (ROWS > 1) { c10 = v128.load(y + ys); c11 = v128.load(y + ys, 16); }
@@ -549,21 +551,21 @@ export function conv2dWgradGather(x: usize, H: i32, W: i32, xc: i32, dy: usize, 
   if (ROWS > 3) storeRow(y + 3 * ys, 0, c30, c31, nc, 0, 0, 0, tmp);
 }
 
-function accTile4(a: usize, as: usize, kc: i32, w: usize, y: usize, ys: usize, nc: i32, tmp: usize): void { accTile(4, a, as, kc, w, y, ys, nc, tmp); }
-function accTile3(a: usize, as: usize, kc: i32, w: usize, y: usize, ys: usize, nc: i32, tmp: usize): void { accTile(3, a, as, kc, w, y, ys, nc, tmp); }
-function accTile2(a: usize, as: usize, kc: i32, w: usize, y: usize, ys: usize, nc: i32, tmp: usize): void { accTile(2, a, as, kc, w, y, ys, nc, tmp); }
-function accTile1(a: usize, as: usize, kc: i32, w: usize, y: usize, ys: usize, nc: i32, tmp: usize): void { accTile(1, a, as, kc, w, y, ys, nc, tmp); }
+function accTile4(a: usize, as: usize, kc: i32, w: usize, y: usize, ys: usize, nc: i32, tmp: usize, ld: bool): void { accTile(4, a, as, kc, w, y, ys, nc, tmp, ld); }
+function accTile3(a: usize, as: usize, kc: i32, w: usize, y: usize, ys: usize, nc: i32, tmp: usize, ld: bool): void { accTile(3, a, as, kc, w, y, ys, nc, tmp, ld); }
+function accTile2(a: usize, as: usize, kc: i32, w: usize, y: usize, ys: usize, nc: i32, tmp: usize, ld: bool): void { accTile(2, a, as, kc, w, y, ys, nc, tmp, ld); }
+function accTile1(a: usize, as: usize, kc: i32, w: usize, y: usize, ys: usize, nc: i32, tmp: usize, ld: bool): void { accTile(1, a, as, kc, w, y, ys, nc, tmp, ld); }
 
 /**
- * conv2d_acc(x, H, W, xc, OH, OW, kh, kw, sh, sw, dh, dw, pt, pl, Cin, wpk, OC, y, yp, yr, yn, p0, p1, t0, t1, scratch):
- * y[n, oy, ox, 0..OC) += X̂·W for output pixels [p0, p1) of N·OH·OW and tiles [t0, t1), the output
+ * conv2d_acc(x, H, W, xc, OH, OW, kh, kw, sh, sw, dh, dw, pt, pl, Cin, wpk, OC, y, yp, yr, yn, p0, p1, t0, t1, scratch, ov):
+ * y[n, oy, ox, 0..OC) += X̂·W (ov 1: =, y's old contents ignored) for output pixels [p0, p1) of N·OH·OW and tiles [t0, t1), the output
  * pixel (n, oy, ox) at y + (n·yn + oy·yr + ox·yp)·4 (strides in floats). Blocking and gather as
  * conv2d, K chunks fixed by the layer, and one accumulation chain per pixel whatever the panel
  * height (accTile), so any split of either range is bit-identical; register panels never cross an
  * output row unless the grid is dense (yr = OW·yp, yn = OH·yr).
  * scratch: convScratchBytes(K).
  */
-export function conv2dAcc(x: usize, H: i32, W: i32, xc: i32, OH: i32, OW: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, pt: i32, pl: i32, Cin: i32, wpk: usize, OC: i32, y: usize, yp: i32, yr: i32, yn: i32, p0: i32, p1: i32, t0: i32, t1: i32, scratch: usize): void {
+export function conv2dAcc(x: usize, H: i32, W: i32, xc: i32, OH: i32, OW: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, pt: i32, pl: i32, Cin: i32, wpk: usize, OC: i32, y: usize, yp: i32, yr: i32, yn: i32, p0: i32, p1: i32, t0: i32, t1: i32, scratch: usize, ov: i32): void {
   if (p1 <= p0 || t1 <= t0) return;
   let mr = 4;
   let K = kh * kw * Cin;
@@ -591,6 +593,7 @@ export function conv2dAcc(x: usize, H: i32, W: i32, xc: i32, OH: i32, OW: i32, k
     let ox0 = rr - oy0 * OW;
     for (let k0 = 0; k0 < K; k0 += kc) {
       let kn = imin(kc, K - k0);
+      let ld = ov == 0 || k0 > 0;
       let a: usize, as: usize;
       if (direct) {
         a = x + <usize>pc * (<usize>xc << 2) + (<usize>k0 << 2);
@@ -611,10 +614,10 @@ export function conv2dAcc(x: usize, H: i32, W: i32, xc: i32, OH: i32, OW: i32, k
           let rows = imin(mr, pe - p);
           if (!flat) rows = imin(rows, OW - ox);
           let yo = yt + (<usize>(<i64>n * <i64>yn + <i64>oy * <i64>yr + <i64>ox * <i64>yp) << 2);
-          if (rows == 4) accTile4(ap, as, kn, wt, yo, ys, nc, tmp);
-          else if (rows == 3) accTile3(ap, as, kn, wt, yo, ys, nc, tmp);
-          else if (rows == 2) accTile2(ap, as, kn, wt, yo, ys, nc, tmp);
-          else accTile1(ap, as, kn, wt, yo, ys, nc, tmp);
+          if (rows == 4) accTile4(ap, as, kn, wt, yo, ys, nc, tmp, ld);
+          else if (rows == 3) accTile3(ap, as, kn, wt, yo, ys, nc, tmp, ld);
+          else if (rows == 2) accTile2(ap, as, kn, wt, yo, ys, nc, tmp, ld);
+          else accTile1(ap, as, kn, wt, yo, ys, nc, tmp, ld);
           ap += <usize>rows * as;
           p += rows;
           ox += rows;
