@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { cpus } from 'node:os';
 import { checkReportPath, writeReport } from '../node/report.js';
 import { barChart } from '../report/svg.js';
 import { loadTuningCache } from '../node/tuning.js';
@@ -95,7 +94,6 @@ Examples:
         const slow = r.layers === undefined ? [] : [...r.layers].sort((a, b) => b.ms - a.ms).slice(0, 15);
         writeReport(opts.report, {
           title: `Benchmark: ${r.model}, batch ${r.batch}, ${r.threads} thread${r.threads > 1 ? 's' : ''}`,
-          meta: [`${new Date().toISOString()} · ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length} · Node ${process.version}`, `command: sparsecnn ${process.argv.slice(2).join(' ')}`],
           sections: [{
             heading: 'Latency per engine',
             text: [`Median and p90 of ${r.engines[0]!.runs} timed runs after ${opts.warmup} warm-up runs; every peer's output was checked against sparsecnn's first (tolerance ${r.tolerance.toExponential(1)}). Lower is faster.`],

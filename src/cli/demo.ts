@@ -26,7 +26,6 @@ import { parseMethod, pruneModel } from '../prune/index.js';
 import { checkReportPath, writeReport } from '../node/report.js';
 import { barChart, lineChart } from '../report/svg.js';
 import type { ReportSection } from '../report/html.js';
-import { cpus } from 'node:os';
 
 interface OrtModule {
   InferenceSession: { create(bytes: Uint8Array, o?: object): Promise<{ run(f: object): Promise<Record<string, { data: Float32Array }>>; release(): Promise<void> }> };
@@ -213,7 +212,6 @@ Examples:
         }
         writeReport(opts.report, {
           title: `sparsecnn demo: ${model.metadata.name}`,
-          meta: [`${new Date().toISOString()} · ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length} · Node ${process.version}`, `command: sparsecnn ${process.argv.slice(2).join(' ')}`],
           sections,
         }, opts.force === true);
         out.line(`report: ${opts.report}`);

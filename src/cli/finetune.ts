@@ -4,7 +4,6 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
-import { cpus } from 'node:os';
 import { checkReportPath, writeReport } from '../node/report.js';
 import { lineChart } from '../report/svg.js';
 import { InvalidArgumentError } from 'commander';
@@ -21,7 +20,7 @@ import { finetune, sessionTeacher, type StepInfo } from '../train/finetune.js';
 import { CIFAR_AUGMENTATION, NO_AUGMENTATION } from '../train/data.js';
 import { createTrainer, type TrainBackend } from '../train/trainer.js';
 import { buildZooModel, zooEntry } from '../zoo/index.js';
-import { action, Output, parsePositiveInt } from './common.js';
+import { action, Output, parseNonNegativeInt, parsePositiveInt } from './common.js';
 import { mib } from './plan.js';
 import { preprocessingFor } from './preprocessing.js';
 
@@ -87,14 +86,6 @@ function parseNonNegative(name: string): (v: string) => number {
   return (v: string) => {
     const x = Number(v);
     if (!Number.isFinite(x) || x < 0) throw new InvalidArgumentError(`${name} must be a non-negative number, got '${v}'`);
-    return x;
-  };
-}
-
-function parseNonNegativeInt(name: string): (v: string) => number {
-  return (v: string) => {
-    const x = Number(v);
-    if (!Number.isInteger(x) || x < 0) throw new InvalidArgumentError(`${name} must be a whole number >= 0, got '${v}'`);
     return x;
   };
 }
@@ -237,7 +228,6 @@ async function runTraining(model: Model, opts: TrainCliOptions, out: Output, ver
       });
       writeReport(opts.report, {
         title: `${verb} ${model.metadata.name} → ${opts.output}`,
-        meta: [`${new Date().toISOString()} · ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length} · Node ${process.version}`, `command: sparsecnn ${process.argv.slice(2).join(' ')}`],
         sections: [{
           heading: 'Training loss',
           text: [`${result.globalStep} steps of batch ${opts.batch}${opts.resume === true ? ' (this call resumed a run: the curve starts where it picked up)' : ''}; moving mean over ${win} step${win > 1 ? 's' : ''}.`],

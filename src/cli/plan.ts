@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { cpus } from 'node:os';
 import { checkReportPath, writeReport } from '../node/report.js';
 import { barChart } from '../report/svg.js';
 import { InvalidArgumentError } from 'commander';
@@ -124,7 +123,6 @@ Examples:
           const measured = rows.every((r) => r.measuredPeakBytes !== null);
           writeReport(opts.report, {
             title: `Checkpoint plans: ${model.metadata.name}, batch ${opts.batch}`,
-            meta: [`${new Date().toISOString()} · ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length} · Node ${process.version}`, `command: sparsecnn ${process.argv.slice(2).join(' ')}`],
             sections: [{
               heading: 'Peak memory of one training step',
               text: [`${chain.n} stages; weights, gradients, momentum and the input batch take ${mib(chain.base)} of every peak. ${measured ? 'Measured: the trainer\'s allocator during real steps.' : 'Run with --measure to add the measured peaks.'}`],

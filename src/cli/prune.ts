@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { cpus } from 'node:os';
 import { checkReportPath, writeReport } from '../node/report.js';
 import { barChart } from '../report/svg.js';
 import { saveModel } from '../node/models.js';
@@ -134,7 +133,6 @@ async function sensitivity(model: Model, method: PruneMethod, pruneOpts: PruneOp
   if (opts.report !== undefined) {
     writeReport(opts.report, {
       title: `Sensitivity: ${model.metadata.name}, ${methodString(method)} one layer at a time`,
-      meta: [`${new Date().toISOString()} · ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length} · Node ${process.version}`, `command: sparsecnn ${process.argv.slice(2).join(' ')}`],
       sections: [{
         heading: 'Accuracy lost per layer',
         text: [`Dense top-1 ${(r.dense.top1 * 100).toFixed(2)}% on ${r.dense.images} images. Each bar: points of top-1 lost when only that layer (or dependency group) is pruned. Layers with small bars are where to prune harder.`],

@@ -494,14 +494,13 @@ export function conv2dWgradGather(x: usize, H: i32, W: i32, xc: i32, dy: usize, 
   let z = f32x4.splat(0.0);
   let c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
   // ld false: y is overwritten (its old contents are garbage), the chains start at zero.
-  if (!ld) {
-  } else if (nc == NR) {
+  if (ld && nc == NR) {
     c00 = v128.load(y);
     c01 = v128.load(y, 16);
     if (ROWS > 1) { c10 = v128.load(y + ys); c11 = v128.load(y + ys, 16); }
     if (ROWS > 2) { c20 = v128.load(y + 2 * ys); c21 = v128.load(y + 2 * ys, 16); }
     if (ROWS > 3) { c30 = v128.load(y + 3 * ys); c31 = v128.load(y + 3 * ys, 16); }
-  } else {
+  } else if (ld) {
     stageRow(y, nc, tmp);
     c00 = v128.load(tmp);
     c01 = v128.load(tmp, 16);
