@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { assertCleanError, runCli, type CliResult } from './cli-helpers.js';
-import { BUNDLED_IMAGES } from './helpers.js';
+import { BUNDLED_IMAGES, densestColNmGroup } from './helpers.js';
 import { loadModel } from '../src/node/models.js';
 import { readPruningMetadata } from '../src/prune/metadata.js';
 
@@ -160,20 +160,7 @@ describe('sparsecnn plan / finetune / train', () => {
     for (const n of m.graph.nodes) {
       if (!(n.name in layers)) continue;
       const w = m.graph.initializers.get(n.inputs[1]!)!;
-      const [OC, Cin, kh, kw] = w.shape as [number, number, number, number];
-      const K = Cin * kh * kw;
-      for (let t0 = 0; t0 < OC; t0 += 8) {
-        for (let g0 = 0; g0 < K; g0 += 4) {
-          let rows = 0;
-          for (let k = g0; k < g0 + 4; k++) {
-            const ci = k % Cin, tap = Math.floor(k / Cin);
-            let any = false;
-            for (let oc = t0; oc < t0 + 8; oc++) any ||= (w.data as Float32Array)[oc * K + ci * kh * kw + tap] !== 0;
-            if (any) rows++;
-          }
-          assert.ok(rows <= 2, `${n.name} tile ${t0} group ${g0}: ${rows} rows`);
-        }
-      }
+      assert.ok(densestColNmGroup(w.data as Float32Array, w.shape) <= 2, n.name);
     }
     assertCleanError(cli('finetune', pruned, '--dense', 'resnet20', '--data', data, '--limit', '16', '--batch', '16', '-o', join(tmp, 'd1.onnx')), /--dense gives the starting weights of --dynamic-masks/);
     assertCleanError(cli('finetune', 'resnet20', '--dynamic-masks', '1', '--data', data, '--limit', '16', '--batch', '16', '-o', join(tmp, 'd2.onnx')), /pruned with colnm/);

@@ -12,7 +12,7 @@ import { finetune } from '../src/train/finetune.js';
 import { createTrainer, type Trainer } from '../src/train/trainer.js';
 import { Rng } from '../src/zoo/rng.js';
 import { loadCifar10 } from '../src/node/data.js';
-import { BUNDLED_IMAGES } from './helpers.js';
+import { BUNDLED_IMAGES, densestColNmGroup } from './helpers.js';
 
 const dense = loadModel('resnet20');
 const pruned = pruneModel(dense, parseMethod('colnm:2:4')).model;
@@ -25,26 +25,6 @@ function colnmWeights(m: Model): Map<string, readonly number[]> {
   const out = new Map<string, readonly number[]>();
   for (const n of m.graph.nodes) if (n.op === 'Conv' && layers[n.name]?.pattern === 'colnm') out.set(n.inputs[1]!, m.graph.initializers.get(n.inputs[1]!)!.shape);
   return out;
-}
-
-/** Largest number of rows with a nonzero weight in any (tile of 8 channels, group of 4 K rows) of a 2:4 layer. */
-function densestGroup(w: Float32Array, [OC, Cin, kh, kw]: readonly number[]): number {
-  const K = Cin! * kh! * kw!;
-  let worst = 0;
-  for (let t0 = 0; t0 < OC!; t0 += 8) {
-    for (let g0 = 0; g0 < K; g0 += 4) {
-      let rows = 0;
-      for (let k = g0; k < Math.min(K, g0 + 4); k++) {
-        // k in (ky, kx, ci) order → OIHW offset inside a channel.
-        const ci = k % Cin!, tap = Math.floor(k / Cin!), ky = Math.floor(tap / kw!), kx = tap % kw!;
-        let any = false;
-        for (let oc = t0; oc < Math.min(OC!, t0 + 8); oc++) any ||= w[oc * K + (ci * kh! + ky) * kw! + kx] !== 0;
-        if (any) rows++;
-      }
-      worst = Math.max(worst, rows);
-    }
-  }
-  return worst;
 }
 
 function loadBatch(t: Trainer, seed: number): void {
@@ -64,7 +44,7 @@ describe('dynamic masks (sparse-refined straight-through)', () => {
         loadBatch(t, s);
         t.step(0.5);
         moved += t.refreshMasks();
-        for (const [name, shape] of colnmWeights(pruned)) assert.ok(densestGroup(t.executor.param(name), shape) <= 2, `${name} after step ${s}`);
+        for (const [name, shape] of colnmWeights(pruned)) assert.ok(densestColNmGroup(t.executor.param(name), shape) <= 2, `${name} after step ${s}`);
       }
       // Straight-through: pruned entries of the dense weights got updates, and some rows changed sides.
       assert.ok(moved > 0, 'no mask changed under a large learning rate');
@@ -80,7 +60,7 @@ describe('dynamic masks (sparse-refined straight-through)', () => {
       // The exported model keeps the record and a valid pattern.
       const out = t.trainedModel();
       assert.deepEqual(readPruningMetadata(out), readPruningMetadata(pruned));
-      for (const [name, shape] of colnmWeights(out)) assert.ok(densestGroup(out.graph.initializers.get(name)!.data as Float32Array, shape) <= 2, name);
+      for (const [name, shape] of colnmWeights(out)) assert.ok(densestColNmGroup(out.graph.initializers.get(name)!.data as Float32Array, shape) <= 2, name);
     } finally {
       t.dispose();
     }

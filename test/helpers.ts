@@ -36,3 +36,26 @@ export async function runOrt(model: string | Uint8Array, feeds: Record<string, F
   if (out === undefined) throw new Error(`onnxruntime gave no '${output}'`);
   return out.data as Float32Array;
 }
+
+/**
+ * Largest number of K rows (k in (ky, kx, ci) order) with a nonzero weight in any (tile of `tile`
+ * output channels, group of `m` consecutive rows) of an OIHW conv weight: at most N for a valid
+ * column-wise N:M pattern.
+ */
+export function densestColNmGroup(w: Float32Array, [OC, Cin, kh, kw]: readonly number[], tile = 8, m = 4): number {
+  const K = Cin! * kh! * kw!;
+  let worst = 0;
+  for (let t0 = 0; t0 < OC!; t0 += tile) {
+    for (let g0 = 0; g0 < K; g0 += m) {
+      let rows = 0;
+      for (let k = g0; k < Math.min(K, g0 + m); k++) {
+        const ci = k % Cin!, tap = Math.floor(k / Cin!);
+        let any = false;
+        for (let oc = t0; oc < Math.min(OC!, t0 + tile); oc++) any ||= w[oc * K + ci * kh! * kw! + tap] !== 0;
+        if (any) rows++;
+      }
+      worst = Math.max(worst, rows);
+    }
+  }
+  return worst;
+}
