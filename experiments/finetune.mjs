@@ -7,7 +7,7 @@
  *
  *   node experiments/finetune.mjs [--model resnet20] [--patterns dense,colnm:2:4,colnm:1:4]
  *        [--epochs 2] [--lr 0.01] [--batch 64] [--threads 2] [--limit N] [--out experiments/results/finetune-resnet20.md]
- *        [--distill alpha:T] [--teacher FILE.onnx] [--bn-match] [--save DIR] [--rows FILE.json] [--from a.json,b.json]
+ *        [--distill alpha:T] [--teacher FILE.onnx] [--bn-match] [--reconstruct IMAGES] [--save DIR] [--rows FILE.json] [--from a.json,b.json]
  *
  * --model takes a zoo name or an .onnx file (e.g. a dense model fine-tuned by an earlier run and kept
  * with --save): pruning a model already adapted to the JPEG-decoded pixels is the usual
@@ -28,6 +28,7 @@ import { defaultCifar10Dir } from '../dist/src/node/paths.js';
 import { pruneModel } from '../dist/src/prune/apply.js';
 import { parseMethod } from '../dist/src/prune/spec.js';
 import { readPruningMetadata } from '../dist/src/prune/metadata.js';
+import { reconstructPruned } from '../dist/src/prune/reconstruct.js';
 import { compile } from '../dist/src/runtime/session.js';
 import { finetune, sessionTeacher } from '../dist/src/train/finetune.js';
 import { createTrainer } from '../dist/src/train/trainer.js';
@@ -53,6 +54,9 @@ const { values: o } = parseArgs({
     // for the first EPOCHS epochs, masks re-selected every REFRESH steps (default 1), DECAY on pruned
     // weights (default 2e-4); fixed masks after. Dense rows have no mask: the recipe is otherwise the same.
     dynamic: { type: 'string' },
+    // IMAGES — after pruning, refit the kept weights of every pruned conv to the dense model's layer
+    // outputs on the first IMAGES training images (least-squares reconstruction, src/prune/reconstruct.ts).
+    reconstruct: { type: 'string' },
     save: { type: 'string' },
     'eval-limit': { type: 'string' },
     out: { type: 'string' },
@@ -92,8 +96,14 @@ async function accuracy(model) {
 const teacherSession = distill ? await compile(teacherModel, { backend: 'wasm', threads }) : undefined;
 const rows = [];
 for (const pattern of o.patterns.split(',')) {
-  const pruned = pattern === 'dense' ? base : pruneModel(base, parseMethod(pattern), o.pw ? { pw: Number(o.pw) } : {}).model;
-  const before = await accuracy(pruned);
+  const oneShot = pattern === 'dense' ? base : pruneModel(base, parseMethod(pattern), o.pw ? { pw: Number(o.pw) } : {}).model;
+  const before = await accuracy(oneShot);
+  let pruned = oneShot;
+  let reconstructed;
+  if (o.reconstruct && pattern !== 'dense') {
+    pruned = (await reconstructPruned(base, oneShot, train, pre, { images: Number(o.reconstruct), threads })).model;
+    reconstructed = await accuracy(pruned);
+  }
   const trainer = await createTrainer(pruned, { batch: Number(o.batch), threads, checkpoint: o.checkpoint, calibration: { data: train, pre, ...(o['bn-match'] && pattern !== 'dense' ? { reference: teacherModel } : {}) }, ...(distill ? { distill } : {}) });
   // With statistics matching the unfolded model is no longer the pruned model's function: measure it.
   const matched = o['bn-match'] && pattern !== 'dense' ? await accuracy(trainer.trainedModel()) : undefined;
@@ -128,7 +138,7 @@ for (const pattern of o.patterns.split(',')) {
     }
     moved = diff / total;
   }
-  const row = { ...(moved !== undefined ? { maskMoved: moved } : {}), command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`, pattern: pattern + (o.pw && pattern !== 'dense' ? ` + pw ${o.pw}` : ''), before: before.correct, ...(matched ? { matched: matched.correct } : {}), after: after.correct, images: test.count, seconds: r.seconds, steps: r.globalStep };
+  const row = { ...(moved !== undefined ? { maskMoved: moved } : {}), command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`, pattern: pattern + (o.pw && pattern !== 'dense' ? ` + pw ${o.pw}` : ''), before: before.correct, ...(reconstructed ? { reconstructed: reconstructed.correct } : {}), ...(matched ? { matched: matched.correct } : {}), after: after.correct, images: test.count, seconds: r.seconds, steps: r.globalStep };
   rows.push(row);
   process.stderr.write(`${JSON.stringify(row)}\n`);
 }
@@ -140,7 +150,7 @@ const meta = {
   date: new Date().toISOString().slice(0, 10),
   machine: `${cpus()[0]?.model ?? 'unknown'} x${cpus().length}, Node ${process.version}`,
   command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`,
-  recipe: `${o.model.endsWith('.onnx') ? `starting from ${o.model}; ` : ''}${cfg.epochs} epochs over ${train.count} training images (${train.files.map((f) => f.split('/').pop()).join(', ')}, JPEG-decoded pixels), batch ${o.batch}, SGD momentum 0.9, weight decay 5e-4, gradient norm clipped at 5, cosine lr from ${cfg.lr}${o.dynamic ? `; colnm rows: dynamic masks (SR-STE) from the unpruned weights for the first ${o.dynamic.split(':')[0]} epochs, re-selected every ${o.dynamic.split(':')[1] ?? 1} steps, decay ${o.dynamic.split(':')[2] ?? '2e-4'} on pruned weights, fixed after` : ''}${distill ? `, distilled from ${teacherName} (loss = ${+(1 - distill.alpha).toFixed(6)}·CE + ${distill.alpha}·T²·KL, T = ${distill.temperature})` : ''}, random crop (pad 4) + flip, seed 1; BatchNorm unfolded after every conv (calibrated on 512 training images${o['bn-match'] ? `; for pruned models γ, β set to the per-channel statistics of ${teacherName}: statistics matching` : ''}) and folded back for the test; checkpointing ${o.checkpoint}, wasm kernels x${threads}`,
+  recipe: `${o.model.endsWith('.onnx') ? `starting from ${o.model}; ` : ''}${cfg.epochs} epochs over ${train.count} training images (${train.files.map((f) => f.split('/').pop()).join(', ')}, JPEG-decoded pixels), batch ${o.batch}, SGD momentum 0.9, weight decay 5e-4, gradient norm clipped at 5, cosine lr from ${cfg.lr}${o.reconstruct ? `; pruned rows: kept weights refit by least squares to the dense model's layer outputs on ${o.reconstruct} training images before fine-tuning` : ''}${o.dynamic ? `; colnm rows: dynamic masks (SR-STE) from the unpruned weights for the first ${o.dynamic.split(':')[0]} epochs, re-selected every ${o.dynamic.split(':')[1] ?? 1} steps, decay ${o.dynamic.split(':')[2] ?? '2e-4'} on pruned weights, fixed after` : ''}${distill ? `, distilled from ${teacherName} (loss = ${+(1 - distill.alpha).toFixed(6)}·CE + ${distill.alpha}·T²·KL, T = ${distill.temperature})` : ''}, random crop (pad 4) + flip, seed 1; BatchNorm unfolded after every conv (calibrated on 512 training images${o['bn-match'] ? `; for pruned models γ, β set to the per-channel statistics of ${teacherName}: statistics matching` : ''}) and folded back for the test; checkpointing ${o.checkpoint}, wasm kernels x${threads}`,
   test: `${test.count} images of ${test.file.split('/').pop()}`,
   testCount: test.count,
 };
@@ -153,6 +163,8 @@ function renderTable(meta, rows) {
   const n = meta.testCount;
   const dense = rows.find((r) => r.pattern === 'dense');
   const pct = (c) => `${((c / n) * 100).toFixed(2)}%`;
+  const rec = rows.some((r) => r.reconstructed !== undefined);
+  const mat = rows.some((r) => r.matched !== undefined);
   return [
     `# Fine-tuning ${meta.model} after pruning`,
     '',
@@ -163,10 +175,9 @@ function renderTable(meta, rows) {
     `- recipe: ${meta.recipe}`,
     `- test: ${meta.test}`,
     '',
-    ...(rows.some((r) => r.matched !== undefined)
-      ? ['| model | before fine-tuning | statistics matched, before fine-tuning | after fine-tuning | vs dense fine-tuned | fine-tuning time |', '|---|---|---|---|---|---|']
-      : ['| model | before fine-tuning | after fine-tuning | vs dense fine-tuned | fine-tuning time |', '|---|---|---|---|---|']),
-    ...rows.map((r) => `| ${r.pattern} | ${pct(r.before)} (${r.before}) | ${rows.some((x) => x.matched !== undefined) ? (r.matched === undefined ? '— | ' : `${pct(r.matched)} (${r.matched}) | `) : ''}${pct(r.after)} (${r.after}) | ${dense ? `${(((r.after - dense.after) / n) * 100).toFixed(2)} pt` : 'n/a'} | ${(r.seconds / 60).toFixed(1)} min (${r.steps} steps) |`),
+    `| model | before fine-tuning | ${rec ? 'reconstructed, before fine-tuning | ' : ''}${mat ? 'statistics matched, before fine-tuning | ' : ''}after fine-tuning | vs dense fine-tuned | fine-tuning time |`,
+    `|---|---|${rec ? '---|' : ''}${mat ? '---|' : ''}---|---|---|`,
+    ...rows.map((r) => `| ${r.pattern} | ${pct(r.before)} (${r.before}) | ${rec ? (r.reconstructed === undefined ? '— | ' : `${pct(r.reconstructed)} (${r.reconstructed}) | `) : ''}${mat ? (r.matched === undefined ? '— | ' : `${pct(r.matched)} (${r.matched}) | `) : ''}${pct(r.after)} (${r.after}) | ${dense ? `${(((r.after - dense.after) / n) * 100).toFixed(2)} pt` : 'n/a'} | ${(r.seconds / 60).toFixed(1)} min (${r.steps} steps) |`),
     '',
   ].join('\n');
 }

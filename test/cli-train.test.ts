@@ -127,6 +127,25 @@ describe('sparsecnn plan / finetune / train', () => {
     assertCleanError(cli('finetune', 'resnet20', '--data', join(tmp, 'nope'), '-o', join(tmp, 'z.onnx')), /does not exist/);
   });
 
+  it('prune --reconstruct: refits every pruned conv on training images, keeps the pattern, and reports errors that fall', () => {
+    const data = dataDir();
+    const out = join(tmp, 'r20-24-rec.onnx');
+    const r = cli('prune', 'resnet20', '--method', 'colnm:2:4', '--reconstruct', '8', '--calibration', data, '-o', out, '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { layers: { name: string }[]; reconstruction: { images: number; layers: { name: string; errorBefore: number; errorAfter: number }[] } };
+    assert.equal(j.reconstruction.images, 8);
+    assert.deepEqual(j.reconstruction.layers.map((l) => l.name), j.layers.map((l) => l.name), 'every pruned conv is refit');
+    for (const l of j.reconstruction.layers) assert.ok(l.errorAfter < l.errorBefore, `${l.name}: ${l.errorAfter} < ${l.errorBefore}`);
+    const m = loadModel(out);
+    assert.equal(readPruningMetadata(m)['layer2.0.conv1']?.pattern, 'colnm');
+    const w = m.graph.initializers.get(m.graph.nodes.find((n) => n.name === 'layer2.0.conv1')!.inputs[1]!)!;
+    assert.equal(densestColNmGroup(w.data as Float32Array, w.shape), 2, 'still colnm 2:4 after the refit');
+    // Nothing is computed (or written) when the output exists; bad combinations and missing data are clean errors.
+    assertCleanError(cli('prune', 'resnet20', '--method', 'colnm:2:4', '--reconstruct', '-o', out), /already exists; pass --force/);
+    assertCleanError(cli('prune', 'resnet20', '--method', 'colnm:2:4', '--reconstruct', '--calibration', join(tmp, 'nowhere'), '-o', join(tmp, 'x.onnx')), /reconstruction needs training images.*nowhere/);
+    assertCleanError(cli('prune', 'resnet20', '--method', 'colnm:2:4', '--reconstruct', '--sensitivity'), /--reconstruct goes with a plain prune/);
+  });
+
   it('finetune --teacher / --match-stats: distils a pruned model from the dense one, restores its statistics; bad settings are usage errors', () => {
     const data = dataDir();
     const pruned = join(tmp, 'r20-24.onnx');

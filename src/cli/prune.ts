@@ -4,8 +4,10 @@ import { barChart } from '../report/svg.js';
 import { saveModel } from '../node/models.js';
 import { methodString, parseCriterion, parseMethod, pruneModel, pruningSensitivity, type PruneMethod, type PruneOptions } from '../prune/index.js';
 import type { Model } from '../graph/ir.js';
-import { loadCifar10 } from '../node/data.js';
-import { BUNDLED_CIFAR10 } from '../node/paths.js';
+import { existsSync } from 'node:fs';
+import { loadCifar10, loadCifar10Train } from '../node/data.js';
+import { BUNDLED_CIFAR10, defaultCifar10Dir } from '../node/paths.js';
+import { reconstructPruned, type ReconstructReport } from '../prune/reconstruct.js';
 import { fail } from '../errors.js';
 import { action, fmtCount, Output, parsePositiveInt, parseRatio, table } from './common.js';
 
@@ -28,6 +30,8 @@ interface PruneCliOptions {
   data?: string;
   limit: number;
   threads?: number;
+  reconstruct?: number | true;
+  calibration?: string;
   json?: boolean;
 }
 
@@ -49,6 +53,8 @@ export function register(program: Command): void {
     .option('--dense <layers>', 'comma-separated layer names to leave dense')
     .option('--layer <name=spec...>', 'per-layer method override, e.g. --layer layer3.0.conv1=colnm:1:4')
     .option('--all-layers', 'also prune the first conv and the classifier (dense by default)')
+    .option('--reconstruct [images]', 'refit the kept weights of every pruned conv by least squares so its outputs match the dense layer\'s on this many training images (default 256)', parsePositiveInt('--reconstruct'))
+    .option('--calibration <path>', 'reconstruct: CIFAR-10 training .bin file or folder of data_batch_<k>.bin (default: ../shared/data/cifar10 or $SPARSECNN_DATA)')
     .option('--sensitivity', 'prune one layer (or dependency group) at a time and report accuracy drop and speed gain per layer')
     .option('-d, --data <path>', 'sensitivity: CIFAR-10 .bin file or directory (default: the bundled 1017 images)')
     .option('-n, --limit <n>', 'sensitivity: images to score per layer', parsePositiveInt('--limit'), 1000)
@@ -70,9 +76,17 @@ Examples:
   $ sparsecnn prune resnet20 --method colnm:2:4 -o resnet20-2of4.onnx
   $ sparsecnn prune mobilenetv2-cifar --method dcp-bh:0.5 --pw 0.3 -o mbv2-pruned.onnx --json
   $ sparsecnn prune mobilenetv2 --method dcp-bh:0.7 --lanes 4 -o mbv2-vs.onnx        # CPU-friendly units
+  $ sparsecnn prune resnet20 --method colnm:2:4 --reconstruct -o resnet20-2of4-rec.onnx # refit kept weights
+
+Reconstruction (--reconstruct): pruning leaves the kept weights as they were, and every layer's
+output drifts; the drift compounds with depth. --reconstruct refits, layer by layer in graph order,
+the kept weights and bias of each pruned conv (and of convs whose input channels were removed) to
+the dense layer's outputs on calibration images, by ridge-regularised least squares on the pruned
+network's own inputs. Zeros stay zero, so the same sparse kernels run. It needs training images
+(never the test set): --calibration, or ../shared/data/cifar10.
   $ sparsecnn eval resnet20-2of4.onnx --data ../shared/data/cifar10
   $ sparsecnn prune resnet20 --method colnm:1:4 --sensitivity --limit 500`)
-    .action(action((spec: string, opts: PruneCliOptions) => {
+    .action(action(async (spec: string, opts: PruneCliOptions) => {
       const out = new Output(opts);
       const method = parseMethod(opts.method);
       const align = parseAlign(opts.align);
@@ -100,11 +114,41 @@ Examples:
       };
       if (opts.report !== undefined && opts.sensitivity !== true) fail('INVALID_ARGUMENT', '--report goes with --sensitivity (a plain prune prints its table; --json gives the data)');
       if (opts.report !== undefined) checkReportPath(opts.report, opts.force === true);
-      if (opts.sensitivity === true) return sensitivity(model, method, pruneOpts, opts, out);
+      if (opts.sensitivity === true) {
+        if (opts.reconstruct !== undefined) fail('INVALID_ARGUMENT', '--reconstruct goes with a plain prune (-o OUT.onnx), not --sensitivity');
+        return sensitivity(model, method, pruneOpts, opts, out);
+      }
       if (opts.output === undefined) fail('INVALID_ARGUMENT', 'pass -o OUT.onnx (where to write the pruned model), or --sensitivity');
-      const { model: pruned, report } = pruneModel(model, method, pruneOpts);
+      // Checked before the (possibly long) reconstruction, and again by saveModel.
+      if (existsSync(opts.output) && opts.force !== true) fail('EXISTS', `'${opts.output}' already exists; pass --force to overwrite it`);
+      const { model: oneShot, report } = pruneModel(model, method, pruneOpts);
+      let pruned = oneShot;
+      let rec: ReconstructReport | undefined;
+      if (opts.reconstruct !== undefined) {
+        const images = opts.reconstruct === true ? 256 : opts.reconstruct;
+        const pre = model.metadata.preprocessing;
+        if (pre === undefined) fail('INVALID_ARGUMENT', `${model.metadata.name} has no preprocessing metadata; reconstruction needs to feed it images`);
+        const path = opts.calibration ?? defaultCifar10Dir();
+        if (!existsSync(path)) fail('NOT_FOUND', `reconstruction needs training images and '${path}' does not exist: pass --calibration with a CIFAR-10 training .bin file or folder`);
+        const train = loadCifar10Train(path, images);
+        let bar: ReturnType<Output['progress']> | undefined;
+        const r = await reconstructPruned(model, oneShot, train, pre, {
+          images,
+          ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+          onLayer: (done, total, name) => {
+            bar ??= out.progress('reconstruct', total);
+            bar.update(done, name ? `| ${name}` : '');
+          },
+        });
+        bar?.stop();
+        pruned = r.model;
+        rec = r.report;
+      }
       saveModel(pruned, opts.output, opts.force === true);
-      out.result({ method: report.method, layers: report.layers.map((l) => ({ name: l.name, op: l.op, sparsity: l.sparsity, pattern: l.pattern })), totalSparsity: report.totalSparsity, macsBefore: report.macsBefore, macsAfter: report.macsAfter });
+      out.result({
+        method: report.method, layers: report.layers.map((l) => ({ name: l.name, op: l.op, sparsity: l.sparsity, pattern: l.pattern })), totalSparsity: report.totalSparsity, macsBefore: report.macsBefore, macsAfter: report.macsAfter,
+        ...(rec !== undefined ? { reconstruction: rec } : {}),
+      });
       if (out.json) return;
       const rows = [['layer', 'op', 'pattern', 'sparsity', ...(report.layers.some((l) => l.deprune) ? ['imbalance', 'align'] : [])]];
       for (const l of report.layers) {
@@ -114,6 +158,13 @@ Examples:
       for (const s of report.skipped) out.line(`not pruned: ${s.node}: ${s.reason}`);
       out.line();
       out.line(`${report.method}: ${(report.totalSparsity * 100).toFixed(1)}% of conv/Gemm weights zero or removed; MACs ${fmtCount(report.macsBefore)} → ${fmtCount(report.macsAfter)} (${(report.macsBefore / Math.max(1, report.macsAfter)).toFixed(2)}x fewer)`);
+      if (rec !== undefined) {
+        out.line();
+        out.line(`reconstruction on ${rec.images} training images: output error of each refit layer (relative to the dense output's variance)`);
+        const rrows = [['layer', 'before', 'after']];
+        for (const l of rec.layers) rrows.push([l.name, l.errorBefore.toFixed(4), l.errorAfter.toFixed(4)]);
+        out.line(table(rrows, ['l', 'r', 'r']));
+      }
       out.line(`wrote ${opts.output}`);
     }));
 }

@@ -8,3 +8,4 @@ export { reductionNmMask } from './patterns/nm-reduction.js';
 export { magnitudeMask } from './patterns/unstructured.js';
 export { allChannelGroups, channelGroup, type ChannelGroup } from './dependency.js';
 export { pruningSensitivity, type LayerSensitivity, type SensitivityReport } from './sensitivity.js';
+export { reconstructPruned, type ReconstructOptions, type ReconstructReport, type LayerReconstruction } from './reconstruct.js';
