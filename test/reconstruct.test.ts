@@ -124,6 +124,15 @@ describe('reconstructPruned', () => {
     assert.ok(await measuredError(dense, model, 'project', data) < before.dw, 'the projection output moves toward the dense one');
   });
 
+  it('with --all-layers the stem (which reads the model input) is refit too', async () => {
+    const { model: pruned } = pruneModel(dense, parseMethod('colnm:2:4'), { allLayers: true });
+    const { model, report } = await reconstructPruned(dense, pruned, data, PRE, { images: 16, damp: 0 });
+    const stem = report.layers.find((l) => l.name === 'stem');
+    assert.ok(stem !== undefined && stem.errorAfter < stem.errorBefore, JSON.stringify(stem));
+    const measured = await measuredError(dense, model, 'stem', randomImages(16, 9));
+    assert.ok(Math.abs(measured - stem.errorAfter) <= 1e-3 * Math.max(1, stem.errorAfter) + 1e-4, `reported ${stem.errorAfter}, measured ${measured}`);
+  });
+
   it('a model pruned from another architecture is a clear error', async () => {
     const other: Model = { ...dense, graph: { ...dense.graph, inputs: [{ name: 'input', dtype: 'float32', shape: ['batch', 3, 16, 16] }] } };
     await assert.rejects(reconstructPruned(other, pruneModel(dense, parseMethod('colnm:2:4')).model, data, PRE), /input/);

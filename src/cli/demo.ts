@@ -22,7 +22,7 @@ import { simulate } from '../plan/index.js';
 import { finetune } from '../train/finetune.js';
 import { createTrainer } from '../train/trainer.js';
 import { mib } from './plan.js';
-import { parseMethod, pruneModel } from '../prune/index.js';
+import { parseMethod, pruneModel, reconstructPruned } from '../prune/index.js';
 import { checkReportPath, writeReport } from '../node/report.js';
 import { barChart, lineChart } from '../report/svg.js';
 import type { ReportSection } from '../report/html.js';
@@ -48,6 +48,7 @@ export function register(program: Command): void {
     .option('-n, --limit <n>', 'test images to score (1017 bundled)', parsePositiveInt('--limit'), 1017)
     .option('-t, --threads <n>', 'threads for the wasm engine and onnxruntime (default: all cores)', parsePositiveInt('--threads'))
     .option('--prune <specs>', 'pruning methods to demonstrate (comma list; empty to skip)', 'colnm:2:4,colnm:1:4')
+    .option('--reconstruct-images <n>', 'training images for least-squares reconstruction of the first pruned model (0 to skip)', parseNonNegativeInt('--reconstruct-images'), 128)
     .option('--finetune-images <n>', 'training images for the brief fine-tuning of the first pruned model (0 to skip)', parseNonNegativeInt('--finetune-images'), 3200)
     .option('--report <file.html>', 'also write an HTML report with charts (accuracy, latency, fine-tuning loss, training memory)')
     .option('--force', 'with --report: overwrite the file even if it is not an earlier sparsecnn report')
@@ -57,7 +58,7 @@ Examples:
   $ sparsecnn demo                                  # ResNet-20 on the 1,017 bundled images
   $ sparsecnn demo --report demo.html               # the same, plus a report with charts
   $ sparsecnn demo --prune colnm:2:8 --finetune-images 0 --json`)
-    .action(action(async (opts: { model: string; limit: number; threads?: number; prune: string; finetuneImages: number; report?: string; force?: boolean; json?: boolean }) => {
+    .action(action(async (opts: { model: string; limit: number; threads?: number; prune: string; reconstructImages: number; finetuneImages: number; report?: string; force?: boolean; json?: boolean }) => {
       const out = new Output(opts);
       // Fail on an unwritable report path before minutes of work, not after.
       if (opts.report !== undefined) checkReportPath(opts.report, opts.force === true);
@@ -130,22 +131,53 @@ Examples:
         pruned.push({ method: spec, top1: acc.top1, correct: acc.correct, latencyMs: m.medianMs, speedup: t.medianMs / m.medianMs, sparseLayers });
         out.line(`   ${spec.padEnd(10)} ${(report.totalSparsity * 100).toFixed(0)}% of weights zero, ${sparseLayers} layers on sparse kernels: top-1 ${(acc.top1 * 100).toFixed(2)}% (${acc.correct}/${acc.images}), ${m.medianMs.toFixed(2)} ms, ${(t.medianMs / m.medianMs).toFixed(2)}x dense`);
       }
-      if (pruned.length > 0) out.line('   (no fine-tuning yet: step 4 recovers the accuracy)');
+      if (pruned.length > 0) out.line('   (no fine-tuning yet: steps 4 and 5 recover the accuracy)');
 
-      // 4. Fine-tune the first pruned model briefly, with a checkpoint plan, and compare its peak memory with store-all.
+      const trainDir = defaultCifar10Dir();
+      const hasTrain = existsSync(join(trainDir, 'data_batch_1.bin'));
+      const firstSpec = opts.prune.split(',').map((x) => x.trim()).find((x) => x !== '');
+      // 4. Refit the first pruned model's kept weights to the dense layer outputs (no training).
+      let firstModel = firstSpec !== undefined ? pruneModel(model, parseMethod(firstSpec)).model : undefined;
+      let reconstructed: { method: string; images: number; seconds: number; top1: number; correct: number } | null = null;
+      if (firstSpec !== undefined && firstModel !== undefined && opts.reconstructImages > 0) {
+        if (!hasTrain) out.line(`4. reconstruction skipped: no CIFAR-10 training batches in ${trainDir} (set SPARSECNN_DATA)`);
+        else {
+          const calib = loadCifar10Train(trainDir, opts.reconstructImages);
+          out.line(`4. least-squares reconstruction of the ${firstSpec} model: kept weights refit to the dense layer outputs on ${calib.count} training images (no training)`);
+          let rbar: ReturnType<Output['progress']> | undefined;
+          const t0 = performance.now();
+          const r = await reconstructPruned(model, firstModel, calib, pre, {
+            images: calib.count,
+            ...(opts.threads ? { threads: opts.threads } : {}),
+            onLayer: (done, total, name) => {
+              rbar ??= out.progress('   refitting', total);
+              rbar.update(done, name ? `| ${name}` : '');
+            },
+          });
+          rbar?.stop();
+          const seconds = (performance.now() - t0) / 1000;
+          firstModel = r.model;
+          const rs = (await compile(firstModel, { backend: 'wasm', ...(opts.threads ? { threads: opts.threads } : {}) })) as WasmSession;
+          const acc = await evaluateAccuracy(rs, data, pre, { batchSize: 64 });
+          rs.dispose();
+          const before = pruned.find((x) => x.method === firstSpec)!;
+          reconstructed = { method: firstSpec, images: calib.count, seconds, top1: acc.top1, correct: acc.correct };
+          out.line(`   top-1 ${(before.top1 * 100).toFixed(2)}% → ${(acc.top1 * 100).toFixed(2)}% (${acc.correct}/${acc.images}) in ${seconds.toFixed(0)} s; same zeros, same sparse kernels`);
+        }
+      }
+
+      // 5. Fine-tune the first pruned model briefly, with a checkpoint plan, and compare its peak memory with store-all.
       let tuned: { method: string; top1Before: number; top1: number; steps: number; predictedPeakBytes: number; measuredPeakBytes: number; storeAllPeakBytes: number; [k: string]: unknown } | null = null;
       const lossCurve: [number, number][] = [];
-      const trainDir = defaultCifar10Dir();
-      const firstSpec = opts.prune.split(',').map((x) => x.trim()).find((x) => x !== '');
-      if (firstSpec !== undefined && opts.finetuneImages > 0) {
-        if (!existsSync(join(trainDir, 'data_batch_1.bin'))) {
-          out.line(`4. fine-tuning skipped: no CIFAR-10 training batches in ${trainDir} (set SPARSECNN_DATA)`);
+      if (firstSpec !== undefined && firstModel !== undefined && opts.finetuneImages > 0) {
+        if (!hasTrain) {
+          out.line(`5. fine-tuning skipped: no CIFAR-10 training batches in ${trainDir} (set SPARSECNN_DATA)`);
         } else {
           const train = loadCifar10Train(trainDir, opts.finetuneImages);
           const batch = 64;
-          const { model: pm } = pruneModel(model, parseMethod(firstSpec));
+          const pm = firstModel;
           const trainer = await createTrainer(pm, { batch, threads: threads, checkpoint: 'linear', calibration: { data: train, pre } });
-          out.line(`4. fine-tuning the ${firstSpec} model: ${train.count} training images (JPEG-decoded), 1 epoch, batch ${batch}, checkpoint plan 'linear' (pruned weights stay zero)`);
+          out.line(`5. fine-tuning the ${reconstructed !== null ? 'reconstructed ' : ''}${firstSpec} model: ${train.count} training images (JPEG-decoded), 1 epoch, batch ${batch}, checkpoint plan 'linear' (pruned weights stay zero)`);
           const fbar = out.progress('   training', Math.floor(train.count / batch));
           let peak = 0;
           const r = await finetune(trainer, train, pre, { epochs: 1, lr: 0.01, warmupSteps: 0, seed: 1 }, {
@@ -164,7 +196,7 @@ Examples:
           const fs = (await compile(fm, { backend: 'wasm', ...(opts.threads ? { threads: opts.threads } : {}) })) as WasmSession;
           const acc = await evaluateAccuracy(fs, data, pre, { batchSize: 64 });
           fs.dispose();
-          const before = pruned.find((x) => x.method === firstSpec)!;
+          const before = reconstructed ?? pruned.find((x) => x.method === firstSpec)!;
           out.line(`   top-1 ${(before.top1 * 100).toFixed(2)}% → ${(acc.top1 * 100).toFixed(2)}% (${acc.correct}/${acc.images}) after ${r.globalStep} steps in ${r.seconds.toFixed(0)} s`);
           out.line(`   memory of a training step: ${chain.n} stages, ${plan.checkpoints.length} checkpoints; predicted peak ${mib(plan.predictedPeakBytes)}, measured ${mib(peak)}; store-all would need ${mib(storeAll)} (${(storeAll / peak).toFixed(2)}x more)`);
           tuned = { method: firstSpec, images: train.count, steps: r.globalStep, seconds: r.seconds, top1Before: before.top1, top1: acc.top1, correct: acc.correct, planner: plan.planner, checkpoints: plan.checkpoints, predictedPeakBytes: plan.predictedPeakBytes, measuredPeakBytes: peak, storeAllPeakBytes: storeAll };
@@ -177,10 +209,11 @@ Examples:
         const sections: ReportSection[] = [];
         sections.push({
           heading: 'Accuracy',
-          text: [`Top-1 on ${data.count} CIFAR-10 test images (original pixels). Pruned models before fine-tuning${tuned !== null ? `; the ${tuned.method} model again after ${tuned.steps} fine-tuning steps` : ''}.`],
+          text: [`Top-1 on ${data.count} CIFAR-10 test images (original pixels). Pruned models before fine-tuning${reconstructed !== null ? `; the ${reconstructed.method} model after least-squares reconstruction on ${reconstructed.images} training images (no training)` : ''}${tuned !== null ? `; then after ${tuned.steps} fine-tuning steps` : ''}.`],
           charts: [barChart({
             title: `${model.metadata.name}: top-1 accuracy`, yLabel: '% top-1', series: ['top-1'], format: pct,
             groups: [{ label: 'dense', values: [dense.top1 * 100] }, ...pruned.map((p) => ({ label: p.method, values: [p.top1 * 100] })),
+              ...(reconstructed !== null ? [{ label: `${reconstructed.method} reconstructed`, values: [reconstructed.top1 * 100] }] : []),
               ...(tuned !== null ? [{ label: `${tuned.method} fine-tuned`, values: [tuned.top1 * 100] }] : [])],
           })],
         });
@@ -216,6 +249,6 @@ Examples:
         }, opts.force === true);
         out.line(`report: ${opts.report}`);
       }
-      out.result({ model: model.metadata.name, images: data.count, threads, dense: { top1: dense.top1, correct: dense.correct, latencyMs: t.medianMs, refMaxAbsDiff: refDiff }, onnxruntime: peer ?? null, pruned, finetuned: tuned });
+      out.result({ model: model.metadata.name, images: data.count, threads, dense: { top1: dense.top1, correct: dense.correct, latencyMs: t.medianMs, refMaxAbsDiff: refDiff }, onnxruntime: peer ?? null, pruned, reconstructed, finetuned: tuned });
     }));
 }

@@ -39,6 +39,12 @@ export interface ReconstructOptions {
   readonly images?: number;
   /** Ridge term as a fraction of the mean diagonal of the kept Gram block (default 0.01). */
   readonly damp?: number;
+  /**
+   * Output pixels used per unknown of a group's fit (default 128): layers with more calibration
+   * rows than rowsPerWeight · (kept reduction size + 1) use every t-th pixel of each image.
+   * Infinity uses every pixel.
+   */
+  readonly rowsPerWeight?: number;
   /** wasm threads for the calibration passes (default 1). */
   readonly threads?: number;
   /** Called after each layer is refit (done counts from 1) and once with done = 0 before the first. */
@@ -233,8 +239,49 @@ function gramUpdate(gram: Float64Array, xt: Float64Array, k1: number, P: number)
   }
 }
 
+/** cross[r·ocg + o] += Σ_p xt[r·BLOCK + p]·yt[o·BLOCK + p], two rows against four outputs per pass. */
+function crossUpdate(cross: Float64Array, xt: Float64Array, yt: Float64Array, k1: number, ocg: number, P: number): void {
+  let r = 0;
+  for (; r + 1 < k1; r += 2) {
+    const r0 = r * BLOCK, r1 = r0 + BLOCK;
+    let o = 0;
+    for (; o + 3 < ocg; o += 4) {
+      const o0 = o * BLOCK, o1 = o0 + BLOCK, o2 = o1 + BLOCK, o3 = o2 + BLOCK;
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+      for (let p = 0; p < P; p++) {
+        const x0 = xt[r0 + p]!, x1 = xt[r1 + p]!;
+        const y0 = yt[o0 + p]!, y1 = yt[o1 + p]!, y2 = yt[o2 + p]!, y3 = yt[o3 + p]!;
+        a0 += x0 * y0; a1 += x0 * y1; a2 += x0 * y2; a3 += x0 * y3;
+        b0 += x1 * y0; b1 += x1 * y1; b2 += x1 * y2; b3 += x1 * y3;
+      }
+      const c0 = r * ocg + o, c1 = c0 + ocg;
+      cross[c0]! += a0; cross[c0 + 1]! += a1; cross[c0 + 2]! += a2; cross[c0 + 3]! += a3;
+      cross[c1]! += b0; cross[c1 + 1]! += b1; cross[c1 + 2]! += b2; cross[c1 + 3]! += b3;
+    }
+    for (; o < ocg; o++) {
+      const oo = o * BLOCK;
+      let a = 0, b = 0;
+      for (let p = 0; p < P; p++) {
+        a += xt[r0 + p]! * yt[oo + p]!;
+        b += xt[r1 + p]! * yt[oo + p]!;
+      }
+      cross[r * ocg + o]! += a;
+      cross[(r + 1) * ocg + o]! += b;
+    }
+  }
+  for (; r < k1; r++) {
+    const ro = r * BLOCK;
+    for (let o = 0; o < ocg; o++) {
+      const oo = o * BLOCK;
+      let acc = 0;
+      for (let p = 0; p < P; p++) acc += xt[ro + p]! * yt[oo + p]!;
+      cross[r * ocg + o]! += acc;
+    }
+  }
+}
+
 /** Adds the rows of one batch: x the conv's input in the pruned network, y the dense conv's output (both NCHW). */
-function accumulate(mo: Moments, conv: ConvNode, x: FloatTensor, y: FloatTensor, map: Int32Array | undefined): void {
+function accumulate(mo: Moments, conv: ConvNode, x: FloatTensor, y: FloatTensor, map: Int32Array | undefined, every: number, firstImage: number): void {
   const [n, C, H, W] = x.shape as [number, number, number, number];
   const [, OCd, OH, OW] = y.shape as [number, number, number, number];
   const OC = map?.length ?? OCd;
@@ -251,13 +298,23 @@ function accumulate(mo: Moments, conv: ConvNode, x: FloatTensor, y: FloatTensor,
   const xt = new Float64Array(k1 * BLOCK);
   const yt = new Float64Array(ocg * BLOCK);
   const plane = OH * OW;
+  // Every `every`-th output pixel of each image, the phase moving from image to image so that
+  // all positions are sampled across the calibration set.
+  const positions = Array.from({ length: n }, (_, img) => {
+    const phase = ((firstImage + img) * 7) % every;
+    const pos: number[] = [];
+    for (let p = phase; p < plane; p += every) pos.push(p);
+    return pos;
+  });
   for (let g = 0; g < G; g++) {
     const gram = mo.gram[g]!, cross = mo.cross[g]!;
     for (let img = 0; img < n; img++) {
-      for (let p0 = 0; p0 < plane; p0 += BLOCK) {
-        const P = Math.min(BLOCK, plane - p0);
+      const pos = positions[img]!;
+      for (let q0 = 0; q0 < pos.length; q0 += BLOCK) {
+        const P = Math.min(BLOCK, pos.length - q0);
         for (let p = 0; p < P; p++) {
-          const oh = Math.floor((p0 + p) / OW), ow = (p0 + p) % OW;
+          const px = pos[q0 + p]!;
+          const oh = Math.floor(px / OW), ow = px % OW;
           let r = 0;
           for (let c = 0; c < cg; c++) {
             const base = (img * C + g * cg + c) * H * W;
@@ -272,26 +329,18 @@ function accumulate(mo: Moments, conv: ConvNode, x: FloatTensor, y: FloatTensor,
           xt[r * BLOCK + p] = 1;
           for (let o = 0; o < ocg; o++) {
             const oc = g * ocg + o;
-            const v = y.data[(img * OCd + (map === undefined ? oc : map[oc]!)) * plane + p0 + p]!;
+            const v = y.data[(img * OCd + (map === undefined ? oc : map[oc]!)) * plane + px]!;
             yt[o * BLOCK + p] = v;
             mo.y2[g * ocg + o]! += v * v;
             mo.y1[g * ocg + o]! += v;
           }
         }
         gramUpdate(gram, xt, k1, P);
-        for (let r = 0; r < k1; r++) {
-          const ro = r * BLOCK;
-          for (let o = 0; o < ocg; o++) {
-            const oo = o * BLOCK;
-            let acc = 0;
-            for (let p = 0; p < P; p++) acc += xt[ro + p]! * yt[oo + p]!;
-            cross[r * ocg + o]! += acc;
-          }
-        }
+        crossUpdate(cross, xt, yt, k1, ocg, P);
       }
     }
   }
-  mo.rows += n * plane;
+  for (const pos of positions) mo.rows += pos.length;
 }
 
 /** Solves (A) z = b in place for each right-hand side, A symmetric positive definite (Cholesky, f64). */
@@ -399,10 +448,9 @@ function refit(mo: Moments, conv: ConvNode, w: FloatTensor, bias: Float32Array, 
   return { weight, bias: outBias, before: errBefore / denom, after: errAfter / denom };
 }
 
-function withOutput(model: Model, value: string, shape: readonly number[]): Model {
-  const g = model.graph;
-  if (g.outputs.some((o) => o.name === value)) return model;
-  return { ...model, graph: { ...g, outputs: [...g.outputs, { name: value, dtype: 'float32', shape: ['batch', ...shape.slice(1)] }] } };
+/** The model cut down to what computes `value` (dead-code elimination drops the rest when it compiles). */
+function upTo(model: Model, value: string, shape: readonly number[]): Model {
+  return { ...model, graph: { ...model.graph, outputs: [{ name: value, dtype: 'float32', shape: ['batch', ...shape.slice(1)] }] } };
 }
 
 /**
@@ -413,6 +461,8 @@ function withOutput(model: Model, value: string, shape: readonly number[]): Mode
 export async function reconstructPruned(dense: Model, pruned: Model, data: ImageBatch, pre: Preprocessing, opts: ReconstructOptions = {}): Promise<{ model: Model; report: ReconstructReport }> {
   const images = Math.min(opts.images ?? 256, data.count);
   const damp = opts.damp ?? 0.01;
+  const rowsPerWeight = opts.rowsPerWeight ?? 128;
+  if (!(rowsPerWeight > 0)) fail('INVALID_ARGUMENT', `reconstruction: rowsPerWeight must be positive, got ${rowsPerWeight}`);
   if (!(images > 0)) fail('INVALID_ARGUMENT', 'reconstruction needs at least one calibration image');
   if (!(damp >= 0) || !Number.isFinite(damp)) fail('INVALID_ARGUMENT', `reconstruction: damp must be a non-negative number, got ${damp}`);
   const din = feedInput(dense.graph), pin = feedInput(pruned.graph);
@@ -433,6 +483,9 @@ export async function reconstructPruned(dense: Model, pruned: Model, data: Image
     const bias = hasBias ? floatInit(g, node.inputs[2], `the bias of '${node.name}'`).data : new Float32Array(OC);
     const G = node.attrs.group;
     const k1 = cg * kh * kw + 1;
+    // Rows beyond rowsPerWeight per unknown add little (neighbouring pixels are alike) and cost k1² each.
+    const plane = dTypes.get(yName)!.shape.slice(2).reduce((a, b) => a * b, 1);
+    const every = Math.max(1, Math.floor((images * plane) / (rowsPerWeight * k1)));
     const mo: Moments = {
       k1,
       gram: Array.from({ length: G }, () => new Float64Array(k1 * k1)),
@@ -441,18 +494,20 @@ export async function reconstructPruned(dense: Model, pruned: Model, data: Image
       y1: new Float64Array(OC),
       rows: 0,
     };
-    const ps = await compile(withOutput(model, xName, pTypes.get(xName)!.shape), { backend: 'wasm', threads: opts.threads ?? 1, disablePasses: NO_FUSION });
-    const ds = await compile(withOutput(dense, yName, dTypes.get(yName)!.shape), { backend: 'wasm', threads: opts.threads ?? 1, disablePasses: NO_FUSION });
+    // A conv reading the model's input needs no pruned-network pass.
+    const ps = xName === pin.name ? undefined : await compile(upTo(model, xName, pTypes.get(xName)!.shape), { backend: 'wasm', threads: opts.threads ?? 1, disablePasses: NO_FUSION });
+    const ds = await compile(upTo(dense, yName, dTypes.get(yName)!.shape), { backend: 'wasm', threads: opts.threads ?? 1, disablePasses: NO_FUSION });
     try {
       for (let start = 0; start < images; start += 64) {
         const n = Math.min(64, images - start);
-        const xp = (await ps.run({ [pin.name]: batchTensor(data, start, n, pre) }))[xName]!;
+        const feed = batchTensor(data, start, n, pre);
+        const xp = ps === undefined ? feed : (await ps.run({ [pin.name]: feed }))[xName]!;
         const yd = (await ds.run({ [din.name]: batchTensor(data, start, n, pre) }))[yName]!;
         if (xp.dtype !== 'float32' || yd.dtype !== 'float32') fail('INVALID_MODEL', 'reconstruction: calibration values are not float32');
-        accumulate(mo, node, xp, yd, map);
+        accumulate(mo, node, xp, yd, map, every, start);
       }
     } finally {
-      ps.dispose();
+      ps?.dispose();
       ds.dispose();
     }
     const r = refit(mo, node, w, bias, damp);
