@@ -13,7 +13,7 @@
  * where a row is one output pixel of one image, x_pruned its im2col vector in the *pruned* network
  * (so errors of earlier layers are corrected, not only this layer's) and y_dense the dense layer's
  * output there. With G = Σ x xᵀ and c = Σ x y over the rows (x with a trailing 1 for the bias) the
- * solution is (G_SS + λI) w = c_S, a small symmetric positive definite system (|S| ≤ 9·C_in + 1):
+ * solution is (G_SS + λI) w = c_S + λ w_old, a small symmetric positive definite system (|S| ≤ 9·C_in + 1):
  * the layer-wise least-squares reconstruction of channel pruning (He et al., 2017) and of one-shot
  * LLM pruning (SparseGPT/OBC, here without their column-by-column mask search), applied to every
  * sparsity pattern of this library since the mask is read from the zeros. Output channels whose
@@ -21,8 +21,9 @@
  *
  * Layers are refit in graph order, each against the pruned network with all earlier refits
  * applied. The zeros and the pruning record are untouched, so the result runs on the same sparse
- * kernels. λ (ridge) is `damp` times the mean of diag(G_SS): it keeps channels whose calibration
- * inputs are nearly collinear from over-fitting a few hundred images.
+ * kernels. The ridge term λ‖w − w_old‖² (λ = `damp` times the mean of diag(G_SS)) pulls toward the
+ * weights the channel already has: it keeps channels whose calibration inputs are nearly collinear
+ * from over-fitting a few hundred images without shrinking them toward zero.
  */
 import { fail } from '../errors.js';
 import type { ImageBatch } from '../data/cifar10.js';
@@ -37,7 +38,7 @@ import { readPruningMetadata } from './metadata.js';
 export interface ReconstructOptions {
   /** Calibration images, taken from the start of the data (default 256). */
   readonly images?: number;
-  /** Ridge term as a fraction of the mean diagonal of the kept Gram block (default 0.01). */
+  /** Ridge weight (toward the current weights) as a fraction of the mean diagonal of the kept Gram block (default 0.01). */
   readonly damp?: number;
   /**
    * Output pixels used per unknown of a group's fit (default 128): layers with more calibration
@@ -423,7 +424,8 @@ function refit(mo: Moments, conv: ConvNode, w: FloatTensor, bias: Float32Array, 
       }
       const lambda = damp * (m > 1 ? diag / (m - 1) : 1) + 1e-12;
       for (let i = 0; i < m - 1; i++) a[i * m + i]! += lambda;
-      const rhs = outs.map((o) => Float64Array.from(idx, (r) => cross[r * ocg + o]!));
+      // The ridge pulls toward the weights the channel has (not toward zero): λ‖w − w_pruned‖².
+      const rhs = outs.map((o) => Float64Array.from(idx, (r, i) => cross[r * ocg + o]! + (i < m - 1 ? lambda * w.data[(g * ocg + o) * k + r]! : 0)));
       const ok = choleskySolve(a, m, rhs);
       outs.forEach((o, t) => {
         const oc = g * ocg + o;
