@@ -474,10 +474,11 @@ export async function reconstructPruned(dense: Model, pruned: Model, data: Image
   const layers: LayerReconstruction[] = [];
   let model = pruned;
   opts.onLayer?.(0, list.length, list[0]?.node.name ?? '');
+  // Refits change values, never shapes: one shape inference per model serves every layer.
+  const pTypes = inferShapes(pruned.graph, new Map([[pin.name, [1, ...(chw as number[])]]])).types;
+  const dTypes = inferShapes(dense.graph, new Map([[din.name, [1, ...(chw as number[])]]])).types;
   for (const [done, { node, denseNode, map }] of list.entries()) {
     const g = model.graph;
-    const pTypes = inferShapes(g, new Map([[pin.name, [1, ...(chw as number[])]]])).types;
-    const dTypes = inferShapes(dense.graph, new Map([[din.name, [1, ...(chw as number[])]]])).types;
     const xName = node.inputs[0]!, yName = denseNode.outputs[0]!;
     const w = floatInit(g, node.inputs[1], `the weight of '${node.name}'`);
     const [OC, cg, kh, kw] = w.shape as [number, number, number, number];
