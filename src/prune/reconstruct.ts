@@ -185,98 +185,44 @@ interface Moments {
 const BLOCK = 64;
 
 /**
- * gram[r·k1 + s] += Σ_p xt[r·BLOCK + p]·xt[s·BLOCK + p] for s ≥ r: the upper triangle of XᵀX for
- * one block of rows. Two rows against four columns per pass, so each loaded element feeds several
- * products (this loop is most of reconstruction's time).
+ * out[r·ny + s] += Σ_p xt[r·BLOCK + p]·yt[s·BLOCK + p] for one block of P rows: with yt = xt and
+ * `upper` the upper triangle of XᵀX (columns from the row pair's first row on; the one element
+ * below the diagonal a pair also computes is never read), otherwise every column of XᵀY. Two rows
+ * against four columns per pass, so each loaded element feeds several products (this loop is most
+ * of reconstruction's time).
  */
-function gramUpdate(gram: Float64Array, xt: Float64Array, k1: number, P: number): void {
-  let r = 0;
-  for (; r + 1 < k1; r += 2) {
-    const r0 = r * BLOCK, r1 = r0 + BLOCK;
-    // The 2x2 diagonal block first, then columns from r + 2 on in fours.
-    let d00 = 0, d01 = 0, d11 = 0;
-    for (let p = 0; p < P; p++) {
-      const a = xt[r0 + p]!, b = xt[r1 + p]!;
-      d00 += a * a;
-      d01 += a * b;
-      d11 += b * b;
-    }
-    gram[r * k1 + r]! += d00;
-    gram[r * k1 + r + 1]! += d01;
-    gram[(r + 1) * k1 + r + 1]! += d11;
-    let s = r + 2;
-    for (; s + 3 < k1; s += 4) {
+function addProducts(out: Float64Array, xt: Float64Array, nx: number, yt: Float64Array, ny: number, P: number, upper: boolean): void {
+  for (let r = 0; r < nx; r += 2) {
+    const r0 = r * BLOCK;
+    // An odd last row pairs with itself; its second sums are dropped.
+    const r1 = r + 1 < nx ? r0 + BLOCK : r0;
+    const two = r + 1 < nx;
+    let s = upper ? r : 0;
+    for (; s + 3 < ny; s += 4) {
       const s0 = s * BLOCK, s1 = s0 + BLOCK, s2 = s1 + BLOCK, s3 = s2 + BLOCK;
       let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
       for (let p = 0; p < P; p++) {
         const x0 = xt[r0 + p]!, x1 = xt[r1 + p]!;
-        const y0 = xt[s0 + p]!, y1 = xt[s1 + p]!, y2 = xt[s2 + p]!, y3 = xt[s3 + p]!;
+        const y0 = yt[s0 + p]!, y1 = yt[s1 + p]!, y2 = yt[s2 + p]!, y3 = yt[s3 + p]!;
         a0 += x0 * y0; a1 += x0 * y1; a2 += x0 * y2; a3 += x0 * y3;
         b0 += x1 * y0; b1 += x1 * y1; b2 += x1 * y2; b3 += x1 * y3;
       }
-      const g0 = r * k1 + s, g1 = g0 + k1;
-      gram[g0]! += a0; gram[g0 + 1]! += a1; gram[g0 + 2]! += a2; gram[g0 + 3]! += a3;
-      gram[g1]! += b0; gram[g1 + 1]! += b1; gram[g1 + 2]! += b2; gram[g1 + 3]! += b3;
+      const g0 = r * ny + s;
+      out[g0]! += a0; out[g0 + 1]! += a1; out[g0 + 2]! += a2; out[g0 + 3]! += a3;
+      if (two) {
+        const g1 = g0 + ny;
+        out[g1]! += b0; out[g1 + 1]! += b1; out[g1 + 2]! += b2; out[g1 + 3]! += b3;
+      }
     }
-    for (; s < k1; s++) {
+    for (; s < ny; s++) {
       const so = s * BLOCK;
       let a = 0, b = 0;
       for (let p = 0; p < P; p++) {
-        a += xt[r0 + p]! * xt[so + p]!;
-        b += xt[r1 + p]! * xt[so + p]!;
+        a += xt[r0 + p]! * yt[so + p]!;
+        b += xt[r1 + p]! * yt[so + p]!;
       }
-      gram[r * k1 + s]! += a;
-      gram[(r + 1) * k1 + s]! += b;
-    }
-  }
-  for (; r < k1; r++) {
-    const ro = r * BLOCK;
-    for (let s = r; s < k1; s++) {
-      const so = s * BLOCK;
-      let acc = 0;
-      for (let p = 0; p < P; p++) acc += xt[ro + p]! * xt[so + p]!;
-      gram[r * k1 + s]! += acc;
-    }
-  }
-}
-
-/** cross[r·ocg + o] += Σ_p xt[r·BLOCK + p]·yt[o·BLOCK + p], two rows against four outputs per pass. */
-function crossUpdate(cross: Float64Array, xt: Float64Array, yt: Float64Array, k1: number, ocg: number, P: number): void {
-  let r = 0;
-  for (; r + 1 < k1; r += 2) {
-    const r0 = r * BLOCK, r1 = r0 + BLOCK;
-    let o = 0;
-    for (; o + 3 < ocg; o += 4) {
-      const o0 = o * BLOCK, o1 = o0 + BLOCK, o2 = o1 + BLOCK, o3 = o2 + BLOCK;
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
-      for (let p = 0; p < P; p++) {
-        const x0 = xt[r0 + p]!, x1 = xt[r1 + p]!;
-        const y0 = yt[o0 + p]!, y1 = yt[o1 + p]!, y2 = yt[o2 + p]!, y3 = yt[o3 + p]!;
-        a0 += x0 * y0; a1 += x0 * y1; a2 += x0 * y2; a3 += x0 * y3;
-        b0 += x1 * y0; b1 += x1 * y1; b2 += x1 * y2; b3 += x1 * y3;
-      }
-      const c0 = r * ocg + o, c1 = c0 + ocg;
-      cross[c0]! += a0; cross[c0 + 1]! += a1; cross[c0 + 2]! += a2; cross[c0 + 3]! += a3;
-      cross[c1]! += b0; cross[c1 + 1]! += b1; cross[c1 + 2]! += b2; cross[c1 + 3]! += b3;
-    }
-    for (; o < ocg; o++) {
-      const oo = o * BLOCK;
-      let a = 0, b = 0;
-      for (let p = 0; p < P; p++) {
-        a += xt[r0 + p]! * yt[oo + p]!;
-        b += xt[r1 + p]! * yt[oo + p]!;
-      }
-      cross[r * ocg + o]! += a;
-      cross[(r + 1) * ocg + o]! += b;
-    }
-  }
-  for (; r < k1; r++) {
-    const ro = r * BLOCK;
-    for (let o = 0; o < ocg; o++) {
-      const oo = o * BLOCK;
-      let acc = 0;
-      for (let p = 0; p < P; p++) acc += xt[ro + p]! * yt[oo + p]!;
-      cross[r * ocg + o]! += acc;
+      out[r * ny + s]! += a;
+      if (two) out[(r + 1) * ny + s]! += b;
     }
   }
 }
@@ -336,8 +282,8 @@ function accumulate(mo: Moments, conv: ConvNode, x: FloatTensor, y: FloatTensor,
             mo.y1[g * ocg + o]! += v;
           }
         }
-        gramUpdate(gram, xt, k1, P);
-        crossUpdate(cross, xt, yt, k1, ocg, P);
+        addProducts(gram, xt, k1, xt, k1, P, true);
+        addProducts(cross, xt, k1, yt, ocg, P, false);
       }
     }
   }
