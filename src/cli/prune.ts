@@ -58,7 +58,7 @@ export function register(program: Command): void {
     .option('--sensitivity', 'prune one layer (or dependency group) at a time and report accuracy drop and speed gain per layer')
     .option('-d, --data <path>', 'sensitivity: CIFAR-10 .bin file or directory (default: the bundled 1017 images)')
     .option('-n, --limit <n>', 'sensitivity: images to score per layer', parsePositiveInt('--limit'), 1000)
-    .option('-t, --threads <n>', 'sensitivity: threads for the wasm engine', parsePositiveInt('--threads'))
+    .option('-t, --threads <n>', 'sensitivity and reconstruct: threads for the wasm engine', parsePositiveInt('--threads'))
     .option('--report <file.html>', 'sensitivity: also write an HTML report with per-layer accuracy drop and speedup charts')
     .option('--json', 'print {method, layers:[{name, op, sparsity, pattern}], totalSparsity, macsBefore, macsAfter}; with --sensitivity {method, dense:{top1, images}, layers:[{name, op, sparsity, top1, drop, speedup}]}')
     .addHelpText('after', `
