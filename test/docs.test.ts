@@ -1,8 +1,9 @@
 /** The code in the README and docs imports names the package really exports. */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import ts from 'typescript';
 import { ROOT } from './helpers.js';
 
 const ENTRY: Record<string, string> = {
@@ -40,5 +41,30 @@ describe('documentation examples', () => {
       }
     }
     assert.ok(checked >= 10, `only ${checked} imported names found in the docs`);
+  });
+
+  it('TypeScript examples type-check against the built package (strict)', () => {
+    // Inside the package folder, so 'sparsecnn' resolves to this package through its "exports".
+    const dir = mkdtempSync(join(ROOT, '.docs-check-'));
+    try {
+      const files: string[] = [];
+      for (const file of docFiles()) {
+        const blocks = [...readFileSync(join(ROOT, file), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+        blocks.forEach((code, i) => {
+          const f = join(dir, `${file.replace(/[/.]/g, '_')}_${i}.mts`);
+          writeFileSync(f, code);
+          files.push(f);
+        });
+      }
+      assert.ok(files.length >= 1, 'the README has a TypeScript example');
+      const program = ts.createProgram(files, {
+        strict: true, noEmit: true, skipLibCheck: true, target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, types: ['node'],
+      });
+      const errors = ts.getPreEmitDiagnostics(program).map((d) => `${d.file?.fileName.split('/').pop() ?? ''}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+      assert.deepEqual(errors, []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
