@@ -86,8 +86,11 @@ describe('reconstructPruned', () => {
     const { model: pruned } = pruneModel(dense, parseMethod('colnm:2:4'));
     const { model, report } = await reconstructPruned(dense, pruned, data, PRE, { images: 48, damp: 0 });
     assert.deepEqual(readPruningMetadata(model), readPruningMetadata(pruned));
-    assert.deepEqual(report.layers.map((l) => l.name), ['c1', 'expand', 'project']);
-    for (const conv of ['c1', 'expand', 'project']) {
+    // The depthwise conv is not pruned by colnm, but it reads a pruned conv's output: refit too.
+    assert.deepEqual(report.layers.map((l) => l.name), ['c1', 'expand', 'dw', 'project']);
+    const only = await reconstructPruned(dense, pruned, data, PRE, { images: 8, downstream: false });
+    assert.deepEqual(only.report.layers.map((l) => l.name), ['c1', 'expand', 'project']);
+    for (const conv of ['c1', 'expand', 'dw', 'project']) {
       const a = weightOf(pruned, conv), b = weightOf(model, conv);
       for (let i = 0; i < a.length; i++) assert.equal(a[i] === 0, b[i] === 0, `${conv}[${i}] keeps its zero/non-zero state`);
       assert.ok(b.some((v, i) => v !== a[i]), `${conv}: kept weights were refit`);
