@@ -53,7 +53,7 @@ export function register(program: Command): void {
     .option('--dense <layers>', 'comma-separated layer names to leave dense')
     .option('--layer <name=spec...>', 'per-layer method override, e.g. --layer layer3.0.conv1=colnm:1:4')
     .option('--all-layers', 'also prune the first conv and the classifier (dense by default)')
-    .option('--reconstruct [images]', 'refit the kept weights of every pruned conv by least squares so its outputs match the dense layer\'s on this many training images (default 256)', parsePositiveInt('--reconstruct'))
+    .option('--reconstruct [images]', 'refit the kept weights of every pruned conv (and the convs after it) by least squares so its outputs match the dense layer\'s on this many training images (default 256)', parsePositiveInt('--reconstruct'))
     .option('--calibration <path>', 'reconstruct: CIFAR-10 training .bin file or folder of data_batch_<k>.bin (default: ../shared/data/cifar10 or $SPARSECNN_DATA)')
     .option('--sensitivity', 'prune one layer (or dependency group) at a time and report accuracy drop and speed gain per layer')
     .option('-d, --data <path>', 'sensitivity: CIFAR-10 .bin file or directory (default: the bundled 1017 images)')
@@ -80,7 +80,7 @@ Examples:
 
 Reconstruction (--reconstruct): pruning leaves the kept weights as they were, and every layer's
 output drifts; the drift compounds with depth. --reconstruct refits, layer by layer in graph order,
-the kept weights and bias of each pruned conv (and of convs whose input channels were removed) to
+the kept weights and bias of each pruned conv, and all weights of the convs downstream of one, to
 the dense layer's outputs on calibration images, by ridge-regularised least squares on the pruned
 network's own inputs. Zeros stay zero, so the same sparse kernels run. It needs training images
 (never the test set): --calibration, or ../shared/data/cifar10.
