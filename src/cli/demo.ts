@@ -176,11 +176,14 @@ Examples:
           const train = loadCifar10Train(trainDir, opts.finetuneImages);
           const batch = 64;
           const pm = firstModel;
+          // A refit model starts near the dense one: the one-shot rate (0.01) on these JPEG-decoded
+          // images moves it away first (85.7% → 83.3% on the bundled images), 0.001 refines it.
+          const lr = reconstructed !== null ? 0.001 : 0.01;
           const trainer = await createTrainer(pm, { batch, threads: threads, checkpoint: 'linear', calibration: { data: train, pre } });
-          out.line(`5. fine-tuning the ${reconstructed !== null ? 'reconstructed ' : ''}${firstSpec} model: ${train.count} training images (JPEG-decoded), 1 epoch, batch ${batch}, checkpoint plan 'linear' (pruned weights stay zero)`);
+          out.line(`5. fine-tuning the ${reconstructed !== null ? 'reconstructed ' : ''}${firstSpec} model: ${train.count} training images (JPEG-decoded), 1 epoch, batch ${batch}, lr ${lr}, checkpoint plan 'linear' (pruned weights stay zero)`);
           const fbar = out.progress('   training', Math.floor(train.count / batch));
           let peak = 0;
-          const r = await finetune(trainer, train, pre, { epochs: 1, lr: 0.01, warmupSteps: 0, seed: 1 }, {
+          const r = await finetune(trainer, train, pre, { epochs: 1, lr, warmupSteps: 0, seed: 1 }, {
             onStep: (st) => {
               peak = Math.max(peak, st.peakBytes);
               lossCurve.push([st.step, st.meanLoss]);
