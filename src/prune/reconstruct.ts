@@ -42,7 +42,7 @@ export interface ReconstructOptions {
   readonly damp?: number;
   /**
    * Output pixels used per unknown of a group's fit (default 128): layers with more calibration
-   * rows than rowsPerWeight · (kept reduction size + 1) use every t-th pixel of each image.
+   * rows than rowsPerWeight · (reduction size + 1) use every t-th pixel of each image.
    * Infinity uses every pixel.
    */
   readonly rowsPerWeight?: number;
