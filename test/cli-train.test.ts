@@ -56,7 +56,7 @@ describe('sparsecnn plan / finetune / train', () => {
     const layers = (JSON.parse(s.stdout) as { layers: { name: string }[] }).layers;
     const sens = readFileSync(sensReport, 'utf8');
     for (const l of layers) assert.ok(sens.includes(`<title>${l.name}, drop: `) && sens.includes(`<title>${l.name}, speedup: `), l.name);
-    assertCleanError(cli('prune', 'resnet20', '--method', 'colnm:2:4', '-o', join(tmp, 'p.onnx'), '--report', join(tmp, 'p.html')), /--report goes with --sensitivity/);
+    assertCleanError(cli('prune', 'resnet20', '--method', 'colnm:2:4', '-o', join(tmp, 'p.onnx'), '--report', join(tmp, 'p.html')), /--report goes with --sensitivity or --reconstruct/);
     assertCleanError(cli('plan', 'resnet20', '--batch', '4', '--report', join(tmp, 'plans.txt')), /ending in \.html/);
   });
 
@@ -135,12 +135,18 @@ describe('sparsecnn plan / finetune / train', () => {
   it('prune --reconstruct: refits every pruned conv on training images, keeps the pattern, and reports errors that fall', () => {
     const data = dataDir();
     const out = join(tmp, 'r20-24-rec.onnx');
-    const r = cli('prune', 'resnet20', '--method', 'colnm:2:4', '--reconstruct', '8', '--calibration', data, '-o', out, '--json');
+    const report = join(tmp, 'rec.html');
+    const r = cli('prune', 'resnet20', '--method', 'colnm:2:4', '--reconstruct', '8', '--calibration', data, '-o', out, '--report', report, '--json');
     assert.equal(r.code, 0, r.stderr);
+    const html = readFileSync(report, 'utf8');
+    assert.match(html, /<h2>Output error per layer<\/h2>/);
     const j = JSON.parse(r.stdout) as { layers: { name: string }[]; reconstruction: { images: number; layers: { name: string; errorBefore: number; errorAfter: number }[] } };
     assert.equal(j.reconstruction.images, 8);
     assert.deepEqual(j.reconstruction.layers.map((l) => l.name), j.layers.map((l) => l.name), 'every pruned conv is refit');
-    for (const l of j.reconstruction.layers) assert.ok(l.errorAfter < l.errorBefore, `${l.name}: ${l.errorAfter} < ${l.errorBefore}`);
+    for (const l of j.reconstruction.layers) {
+      assert.ok(l.errorAfter < l.errorBefore, `${l.name}: ${l.errorAfter} < ${l.errorBefore}`);
+      assert.ok(html.includes(`<title>${l.name}, reconstructed: ${l.errorAfter.toFixed(3)}</title>`), `a bar for ${l.name}`);
+    }
     const m = loadModel(out);
     assert.equal(readPruningMetadata(m)['layer2.0.conv1']?.pattern, 'colnm');
     const w = m.graph.initializers.get(m.graph.nodes.find((n) => n.name === 'layer2.0.conv1')!.inputs[1]!)!;

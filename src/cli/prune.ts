@@ -59,7 +59,7 @@ export function register(program: Command): void {
     .option('-d, --data <path>', 'sensitivity: CIFAR-10 .bin file or directory (default: the bundled 1017 images)')
     .option('-n, --limit <n>', 'sensitivity: images to score per layer', parsePositiveInt('--limit'), 1000)
     .option('-t, --threads <n>', 'sensitivity and reconstruct: threads for the wasm engine', parsePositiveInt('--threads'))
-    .option('--report <file.html>', 'sensitivity: also write an HTML report with per-layer accuracy drop and speedup charts')
+    .option('--report <file.html>', 'with --sensitivity: an HTML report with per-layer accuracy drop and speedup charts; with --reconstruct: per-layer output error before and after the refit')
     .option('--json', 'print {method, layers:[{name, op, sparsity, pattern}], totalSparsity, macsBefore, macsAfter}; with --sensitivity {method, dense:{top1, images}, layers:[{name, op, sparsity, top1, drop, speedup}]}')
     .addHelpText('after', `
 Methods:
@@ -112,7 +112,7 @@ network's own inputs. Zeros stay zero, so the same sparse kernels run. It needs 
         allLayers: opts.allLayers === true,
         overrides,
       };
-      if (opts.report !== undefined && opts.sensitivity !== true) fail('INVALID_ARGUMENT', '--report goes with --sensitivity (a plain prune prints its table; --json gives the data)');
+      if (opts.report !== undefined && opts.sensitivity !== true && opts.reconstruct === undefined) fail('INVALID_ARGUMENT', '--report goes with --sensitivity or --reconstruct (a plain prune prints its table; --json gives the data)');
       if (opts.report !== undefined) checkReportPath(opts.report, opts.force === true);
       if (opts.sensitivity === true) {
         if (opts.reconstruct !== undefined) fail('INVALID_ARGUMENT', '--reconstruct goes with a plain prune (-o OUT.onnx), not --sensitivity');
@@ -145,6 +145,17 @@ network's own inputs. Zeros stay zero, so the same sparse kernels run. It needs 
         rec = r.report;
       }
       saveModel(pruned, opts.output, opts.force === true);
+      if (rec !== undefined && opts.report !== undefined) {
+        writeReport(opts.report, {
+          title: `Reconstruction: ${model.metadata.name}, ${report.method}`,
+          sections: [{
+            heading: 'Output error per layer',
+            text: [`Each refit conv's output error on ${rec.images} training images, relative to the variance of the dense layer's output (0 = the dense output, 1 = no better than its mean), with the pruned weights as they were and after the least-squares refit. Earlier layers are already refit when a layer is measured, so the drift it receives is part of both bars.`],
+            charts: [barChart({ title: 'relative output error (lower is closer to dense)', yLabel: 'error', series: ['pruned', 'reconstructed'], format: (v) => v.toFixed(3), groups: rec.layers.map((l) => ({ label: l.name, values: [l.errorBefore, l.errorAfter] })) })],
+            table: { head: ['layer', 'before', 'after'], rows: rec.layers.map((l) => [l.name, l.errorBefore.toFixed(4), l.errorAfter.toFixed(4)]) },
+          }],
+        }, opts.force === true);
+      }
       out.result({
         method: report.method, layers: report.layers.map((l) => ({ name: l.name, op: l.op, sparsity: l.sparsity, pattern: l.pattern })), totalSparsity: report.totalSparsity, macsBefore: report.macsBefore, macsAfter: report.macsAfter,
         ...(rec !== undefined ? { reconstruction: rec } : {}),
@@ -166,6 +177,7 @@ network's own inputs. Zeros stay zero, so the same sparse kernels run. It needs 
         out.line(table(rrows, ['l', 'r', 'r']));
       }
       out.line(`wrote ${opts.output}`);
+      if (rec !== undefined && opts.report !== undefined) out.line(`report: ${opts.report}`);
     }));
 }
 
