@@ -155,6 +155,8 @@ describe('sparsecnn plan / finetune / train', () => {
     assertCleanError(cli('prune', 'resnet20', '--method', 'colnm:2:4', '--reconstruct', '-o', out), /already exists; pass --force/);
     assertCleanError(cli('prune', 'resnet20', '--method', 'colnm:2:4', '--reconstruct', '--calibration', join(tmp, 'nowhere'), '-o', join(tmp, 'x.onnx')), /reconstruction needs training images.*nowhere/);
     assertCleanError(cli('prune', 'resnet20', '--method', 'colnm:2:4', '--reconstruct', '--sensitivity'), /--reconstruct goes with a plain prune/);
+    assertCleanError(cli('prune', 'resnet18', '--method', 'colnm:2:4', '--reconstruct', '4', '--calibration', data, '-o', join(tmp, 'r18.onnx')), /expects 3x224x224 images, the dataset has 3x32x32/);
+    assert.equal(existsSync(join(tmp, 'r18.onnx')), false);
   });
 
   it('finetune --teacher / --match-stats: distils a pruned model from the dense one, restores its statistics; bad settings are usage errors', () => {
