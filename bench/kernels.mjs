@@ -15,6 +15,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
+import { resnet50Convs } from './resnet50-convs.mjs';
 
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -35,17 +36,11 @@ const REPEAT = Number(opt('--repeat', '1'));
 const MIN_RUN_MS = 40;
 const WARM_MS = 300;
 
-/** [label, H, W, Cin, OC, k, stride, pad] — ResNet-50 shapes (N = 1). */
-const CONVS = [
-  ['3x3 64→64 @56x56', 56, 56, 64, 64, 3, 1, 1],
-  ['3x3 128→128 @28x28', 28, 28, 128, 128, 3, 1, 1],
-  ['3x3 256→256 @14x14', 14, 14, 256, 256, 3, 1, 1],
-  ['3x3 512→512 @7x7', 7, 7, 512, 512, 3, 1, 1],
-  ['1x1 256→64 @56x56', 56, 56, 256, 64, 1, 1, 0],
-  ['1x1 64→256 @56x56', 56, 56, 64, 256, 1, 1, 0],
-  ['1x1 1024→256 @14x14', 14, 14, 1024, 256, 1, 1, 0],
-  ['1x1 2048→512 @7x7', 7, 7, 2048, 512, 1, 1, 0],
-];
+/** ResNet-50 conv shapes (bench/resnet50-convs.mjs). */
+const CONVS = resnet50Convs([
+  '3x3 64→64 @56x56', '3x3 128→128 @28x28', '3x3 256→256 @14x14', '3x3 512→512 @7x7',
+  '1x1 256→64 @56x56', '1x1 64→256 @56x56', '1x1 1024→256 @14x14', '1x1 2048→512 @7x7',
+]);
 /** [label, H (input), C, stride] — MobileNetV2 depthwise 3x3, pad 1. */
 const DWS = [
   ['dw3x3 C=96 @112x112 s2', 112, 96, 2],

@@ -25,6 +25,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
+import { RESNET50_CONVS, resnet50Convs } from './resnet50-convs.mjs';
 
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -47,39 +48,8 @@ const RELAXED = !argv.includes('--simd');
 const MIN_RUN_MS = 20;
 const WARM_MS = 250;
 
-/** [label, H, W, Cin, OC, k, stride, pad] — ResNet-50 (N = 1). */
-const CONVS = [
-  ['3x3 64→64 @56x56', 56, 56, 64, 64, 3, 1, 1],
-  ['3x3 128→128 @28x28', 28, 28, 128, 128, 3, 1, 1],
-  ['3x3 256→256 @14x14', 14, 14, 256, 256, 3, 1, 1],
-  ['1x1 256→64 @56x56', 56, 56, 256, 64, 1, 1, 0],
-  ['1x1 1024→256 @14x14', 14, 14, 1024, 256, 1, 1, 0],
-];
-/** Every distinct ResNet-50 conv but the 7x7 stem, [label, H, W, Cin, OC, k, stride, pad] (N = 1, input H x W). */
-const RESNET50_ALL = [
-  ['1x1 64→64 @56x56', 56, 56, 64, 64, 1, 1, 0],
-  ['3x3 64→64 @56x56', 56, 56, 64, 64, 3, 1, 1],
-  ['1x1 64→256 @56x56', 56, 56, 64, 256, 1, 1, 0],
-  ['1x1 256→64 @56x56', 56, 56, 256, 64, 1, 1, 0],
-  ['1x1 256→128 @56x56', 56, 56, 256, 128, 1, 1, 0],
-  ['3x3 128→128 s2 @56x56', 56, 56, 128, 128, 3, 2, 1],
-  ['1x1 256→512 s2 @56x56', 56, 56, 256, 512, 1, 2, 0],
-  ['1x1 128→512 @28x28', 28, 28, 128, 512, 1, 1, 0],
-  ['1x1 512→128 @28x28', 28, 28, 512, 128, 1, 1, 0],
-  ['3x3 128→128 @28x28', 28, 28, 128, 128, 3, 1, 1],
-  ['1x1 512→256 @28x28', 28, 28, 512, 256, 1, 1, 0],
-  ['3x3 256→256 s2 @28x28', 28, 28, 256, 256, 3, 2, 1],
-  ['1x1 512→1024 s2 @28x28', 28, 28, 512, 1024, 1, 2, 0],
-  ['1x1 256→1024 @14x14', 14, 14, 256, 1024, 1, 1, 0],
-  ['1x1 1024→256 @14x14', 14, 14, 1024, 256, 1, 1, 0],
-  ['3x3 256→256 @14x14', 14, 14, 256, 256, 3, 1, 1],
-  ['1x1 1024→512 @14x14', 14, 14, 1024, 512, 1, 1, 0],
-  ['3x3 512→512 s2 @14x14', 14, 14, 512, 512, 3, 2, 1],
-  ['1x1 1024→2048 s2 @14x14', 14, 14, 1024, 2048, 1, 2, 0],
-  ['1x1 512→2048 @7x7', 7, 7, 512, 2048, 1, 1, 0],
-  ['1x1 2048→512 @7x7', 7, 7, 2048, 512, 1, 1, 0],
-  ['3x3 512→512 @7x7', 7, 7, 512, 512, 3, 1, 1],
-];
+/** ResNet-50 convs (bench/resnet50-convs.mjs): five by default, every distinct one with --resnet50-all. */
+const CONVS = resnet50Convs(['3x3 64→64 @56x56', '3x3 128→128 @28x28', '3x3 256→256 @14x14', '1x1 256→64 @56x56', '1x1 1024→256 @14x14']);
 const ALL = argv.includes('--resnet50-all');
 /** The per-layer targets (speedup over the dense kernel, 1 thread). */
 const TARGET = { '2:4': 1.8, '1:4': 3.2, '1:8': 5 };
@@ -234,7 +204,7 @@ async function dwLayer(c) {
 }
 
 const layers = [];
-for (const c of ALL ? RESNET50_ALL : CONVS) if (!FILTER || c[0].includes(FILTER)) layers.push(await convLayer(c));
+for (const c of ALL ? RESNET50_CONVS : CONVS) if (!FILTER || c[0].includes(FILTER)) layers.push(await convLayer(c));
 if (!ALL) for (const c of DWS) if (!FILTER || c[0].includes(FILTER)) layers.push(await dwLayer(c));
 
 /** results[layer][fn] = { ms: [], speedup: [] } over repetitions. */

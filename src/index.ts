@@ -32,9 +32,10 @@ export { CIFAR_AUGMENTATION, NO_AUGMENTATION, type Augmentation } from './train/
 export { unfoldBatchNorm, foldBatchNorm } from './train/bn-unfold.js';
 export {
   pruneModel, parseMethod, methodString, parseCriterion, readPruningMetadata, pruningSensitivity, PRUNING_METADATA_KEY, DEFAULT_TILE,
+  reconstructPruned,
   type PruneMethod, type PruneOptions, type PruneReport, type LayerReport, type LayerPattern, type Criterion, type LayerSensitivity, type SensitivityReport,
+  type ReconstructOptions, type ReconstructReport, type LayerReconstruction,
 } from './prune/index.js';
-export { reconstructPruned, type ReconstructOptions, type ReconstructReport, type LayerReconstruction } from './prune/reconstruct.js';
 export { emptyCache, parseTuningCache, mergeCaches, type TuningCache, type TuningEntry } from './tune/cache.js';
 export {
   simulate, parsePlanner, planDp, planLinear, planWithinBudget, paperChain, validateChain, linearize,

@@ -5,6 +5,7 @@ import '../src/node/runtime.js';
 import type { ImageBatch } from '../src/data/cifar10.js';
 import { batchTensor } from '../src/data/preprocess.js';
 import type { Model, Preprocessing } from '../src/graph/ir.js';
+import { FUSION_PASS_NAMES } from '../src/graph/passes/index.js';
 import type { FloatTensor } from '../src/graph/tensor.js';
 import { parseMethod, pruneModel, readPruningMetadata } from '../src/prune/index.js';
 import { reconstructPruned } from '../src/prune/reconstruct.js';
@@ -45,7 +46,7 @@ async function measuredError(dense: Model, model: Model, conv: string, data: Ima
   const out = async (m: Model) => {
     const node = m.graph.nodes.find((x) => x.name === conv)!;
     const y = node.outputs[0]!;
-    const s = await compile({ ...m, graph: { ...m.graph, outputs: [...m.graph.outputs, { name: y, dtype: 'float32', shape: ['batch', 1, 1, 1] }] } }, { backend: 'ref', disablePasses: ['conv-bn-fusion', 'conv-add-fusion', 'conv-activation-fusion'] });
+    const s = await compile({ ...m, graph: { ...m.graph, outputs: [...m.graph.outputs, { name: y, dtype: 'float32', shape: ['batch', 1, 1, 1] }] } }, { backend: 'ref', disablePasses: FUSION_PASS_NAMES });
     const r = (await s.run({ input: batchTensor(data, 0, data.count, PRE) }))[y] as FloatTensor;
     s.dispose();
     return r;

@@ -23,6 +23,7 @@ import { finetune } from '../train/finetune.js';
 import { createTrainer } from '../train/trainer.js';
 import { mib } from './plan.js';
 import { parseMethod, pruneModel, reconstructPruned } from '../prune/index.js';
+import type { Model } from '../graph/ir.js';
 import { checkReportPath, writeReport } from '../node/report.js';
 import { barChart, lineChart } from '../report/svg.js';
 import type { ReportSection } from '../report/html.js';
@@ -120,9 +121,12 @@ Examples:
 
       // 3. Column-wise N:M pruning, run by the sparse kernels the engine picks from the pattern metadata.
       const pruned: { method: string; top1: number; correct: number; latencyMs: number; speedup: number; sparseLayers: number }[] = [];
+      // The first method's model goes on to reconstruction and fine-tuning (steps 4 and 5).
+      let firstModel: Model | undefined;
       for (const spec of opts.prune.split(',').map((x) => x.trim()).filter((x) => x !== '')) {
         if (pruned.length === 0) out.line(`3. column-wise N:M pruning at tile level, executed by the sparse kernels (same ${threads} thread${threads > 1 ? 's' : ''})`);
         const { model: pm, report } = pruneModel(model, parseMethod(spec));
+        firstModel ??= pm;
         const ps = (await compile(pm, { backend: 'wasm', ...(opts.threads ? { threads: opts.threads } : {}) })) as WasmSession;
         const acc = await evaluateAccuracy(ps, data, pre, { batchSize: 64 });
         const m = await measure(async () => void (await ps.run({ [input]: one })), { warmup: 20, runs: 30 });
@@ -137,7 +141,6 @@ Examples:
       const hasTrain = existsSync(join(trainDir, 'data_batch_1.bin'));
       const firstSpec = opts.prune.split(',').map((x) => x.trim()).find((x) => x !== '');
       // 4. Refit the first pruned model's kept weights to the dense layer outputs (no training).
-      let firstModel = firstSpec !== undefined ? pruneModel(model, parseMethod(firstSpec)).model : undefined;
       let reconstructed: { method: string; images: number; seconds: number; top1: number; correct: number } | null = null;
       if (firstSpec !== undefined && firstModel !== undefined && opts.reconstructImages > 0) {
         if (!hasTrain) out.line(`4. reconstruction skipped: no CIFAR-10 training batches in ${trainDir} (set SPARSECNN_DATA)`);
@@ -175,11 +178,10 @@ Examples:
         } else {
           const train = loadCifar10Train(trainDir, opts.finetuneImages);
           const batch = 64;
-          const pm = firstModel;
           // A refit model starts near the dense one: the one-shot rate (0.01) on these JPEG-decoded
           // images moves it away first (85.7% → 83.3% on the bundled images), 0.001 refines it.
           const lr = reconstructed !== null ? 0.001 : 0.01;
-          const trainer = await createTrainer(pm, { batch, threads: threads, checkpoint: 'linear', calibration: { data: train, pre } });
+          const trainer = await createTrainer(firstModel, { batch, threads: threads, checkpoint: 'linear', calibration: { data: train, pre } });
           out.line(`5. fine-tuning the ${reconstructed !== null ? 'reconstructed ' : ''}${firstSpec} model: ${train.count} training images (JPEG-decoded), 1 epoch, batch ${batch}, lr ${lr}, checkpoint plan 'linear' (pruned weights stay zero)`);
           const fbar = out.progress('   training', Math.floor(train.count / batch));
           let peak = 0;

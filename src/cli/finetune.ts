@@ -11,7 +11,7 @@ import { evaluateAccuracy } from '../analysis/accuracy.js';
 import { fail } from '../errors.js';
 import type { Model } from '../graph/ir.js';
 import { loadCifar10, loadCifar10Train } from '../node/data.js';
-import { readBytes, writeNewFile } from '../node/files.js';
+import { checkNewFile, readBytes, writeNewFile } from '../node/files.js';
 import { saveModel } from '../node/models.js';
 import { defaultCifar10Dir } from '../node/paths.js';
 import { feedInputs } from '../runtime/bind.js';
@@ -128,7 +128,7 @@ function trainOptions(cmd: Command, defaults: { lr: number; epochs: number }): C
 async function runTraining(model: Model, opts: TrainCliOptions, out: Output, verb: string, teacherModel?: Model, statsModel?: Model, denseModel?: Model): Promise<void> {
   if (opts.backend !== 'wasm' && opts.backend !== 'ref') fail('INVALID_ARGUMENT', `unknown training backend '${opts.backend}' (wasm, ref)`);
   const statePath = opts.state ?? `${opts.output}.state`;
-  if (existsSync(opts.output) && opts.force !== true) fail('EXISTS', `'${opts.output}' already exists; pass --force to overwrite it`);
+  checkNewFile(opts.output, opts.force === true);
   if (existsSync(statePath) && opts.resume !== true && opts.force !== true) {
     fail('EXISTS', `a state file '${statePath}' from an earlier run exists; pass --resume to continue it or --force to start over`);
   }

@@ -2,12 +2,12 @@ import type { Command } from 'commander';
 import { checkReportPath, writeReport } from '../node/report.js';
 import { barChart } from '../report/svg.js';
 import { saveModel } from '../node/models.js';
-import { methodString, parseCriterion, parseMethod, pruneModel, pruningSensitivity, type PruneMethod, type PruneOptions } from '../prune/index.js';
+import { methodString, parseCriterion, parseMethod, pruneModel, pruningSensitivity, reconstructPruned, type PruneMethod, type PruneOptions, type ReconstructReport } from '../prune/index.js';
 import type { Model } from '../graph/ir.js';
 import { existsSync } from 'node:fs';
 import { loadCifar10, loadCifar10Train } from '../node/data.js';
+import { checkNewFile } from '../node/files.js';
 import { BUNDLED_CIFAR10, defaultCifar10Dir } from '../node/paths.js';
-import { reconstructPruned, type ReconstructReport } from '../prune/reconstruct.js';
 import { fail } from '../errors.js';
 import { action, fmtCount, Output, parsePositiveInt, parseRatio, table } from './common.js';
 
@@ -77,15 +77,15 @@ Examples:
   $ sparsecnn prune mobilenetv2-cifar --method dcp-bh:0.5 --pw 0.3 -o mbv2-pruned.onnx --json
   $ sparsecnn prune mobilenetv2 --method dcp-bh:0.7 --lanes 4 -o mbv2-vs.onnx        # CPU-friendly units
   $ sparsecnn prune resnet20 --method colnm:2:4 --reconstruct -o resnet20-2of4-rec.onnx # refit kept weights
+  $ sparsecnn eval resnet20-2of4.onnx --data ../shared/data/cifar10
+  $ sparsecnn prune resnet20 --method colnm:1:4 --sensitivity --limit 500
 
 Reconstruction (--reconstruct): pruning leaves the kept weights as they were, and every layer's
 output drifts; the drift compounds with depth. --reconstruct refits, layer by layer in graph order,
 the kept weights and bias of each pruned conv, and all weights of the convs downstream of one, to
 the dense layer's outputs on calibration images, by ridge-regularised least squares on the pruned
 network's own inputs. Zeros stay zero, so the same sparse kernels run. It needs training images
-(never the test set): --calibration, or ../shared/data/cifar10.
-  $ sparsecnn eval resnet20-2of4.onnx --data ../shared/data/cifar10
-  $ sparsecnn prune resnet20 --method colnm:1:4 --sensitivity --limit 500`)
+(never the test set): --calibration, or ../shared/data/cifar10.`)
     .action(action(async (spec: string, opts: PruneCliOptions) => {
       const out = new Output(opts);
       const method = parseMethod(opts.method);
@@ -120,7 +120,7 @@ network's own inputs. Zeros stay zero, so the same sparse kernels run. It needs 
       }
       if (opts.output === undefined) fail('INVALID_ARGUMENT', 'pass -o OUT.onnx (where to write the pruned model), or --sensitivity');
       // Checked before the (possibly long) reconstruction, and again by saveModel.
-      if (existsSync(opts.output) && opts.force !== true) fail('EXISTS', `'${opts.output}' already exists; pass --force to overwrite it`);
+      checkNewFile(opts.output, opts.force === true);
       const { model: oneShot, report } = pruneModel(model, method, pruneOpts);
       let pruned = oneShot;
       let rec: ReconstructReport | undefined;

@@ -11,13 +11,22 @@ export function readBytes(path: string, what: string): Uint8Array {
 }
 
 /**
+ * The checks writeNewFile makes before writing: the file is new (or `force`) and its directory
+ * exists. Verbs call it up front so a refusal comes before minutes of work, not after.
+ */
+export function checkNewFile(path: string, force = false): void {
+  if (existsSync(path) && !force) fail('EXISTS', `'${path}' already exists; pass --force to overwrite it`);
+  const dir = dirname(path);
+  if (!existsSync(dir)) fail('NOT_FOUND', `directory '${dir}' does not exist`);
+}
+
+/**
  * Writes atomically (temp file + rename) and never replaces an existing file unless `force`:
  * nothing a user wrote is overwritten without asking.
  */
 export function writeNewFile(path: string, bytes: Uint8Array | string, force = false): void {
-  if (existsSync(path) && !force) fail('EXISTS', `'${path}' already exists; pass --force to overwrite it`);
+  checkNewFile(path, force);
   const dir = dirname(path);
-  if (!existsSync(dir)) fail('NOT_FOUND', `directory '${dir}' does not exist`);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
   writeFileSync(tmp, bytes);
   renameSync(tmp, path);

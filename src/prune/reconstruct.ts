@@ -30,8 +30,10 @@ import type { ImageBatch } from '../data/cifar10.js';
 import { batchTensor } from '../data/preprocess.js';
 import { resolveWindow } from '../graph/geometry.js';
 import { inferShapes } from '../graph/infer.js';
-import type { Graph, Model, Node, NodeOf, Preprocessing, ValueInfo } from '../graph/ir.js';
+import { FUSION_PASS_NAMES } from '../graph/passes/index.js';
+import type { Graph, Model, Node, NodeOf, Preprocessing } from '../graph/ir.js';
 import { floatTensor, type FloatTensor, type Tensor } from '../graph/tensor.js';
+import { feedInputs } from '../runtime/bind.js';
 import { compile } from '../runtime/session.js';
 import { readPruningMetadata } from './metadata.js';
 
@@ -76,11 +78,6 @@ export interface ReconstructReport {
 }
 
 type ConvNode = NodeOf<'Conv'>;
-const NO_FUSION = ['conv-bn-fusion', 'conv-add-fusion', 'conv-activation-fusion'];
-
-function feedInput(g: Graph): ValueInfo {
-  return g.inputs.find((vi) => !g.initializers.has(vi.name))!;
-}
 
 function floatInit(g: Graph, name: string | undefined, what: string): FloatTensor {
   const t = name === undefined || name === '' ? undefined : g.initializers.get(name);
@@ -428,7 +425,7 @@ export async function reconstructPruned(dense: Model, pruned: Model, data: Image
   if (!(rowsPerWeight > 0)) fail('INVALID_ARGUMENT', `reconstruction: rowsPerWeight must be positive, got ${rowsPerWeight}`);
   if (!(images > 0)) fail('INVALID_ARGUMENT', 'reconstruction needs at least one calibration image');
   if (!(damp >= 0) || !Number.isFinite(damp)) fail('INVALID_ARGUMENT', `reconstruction: damp must be a non-negative number, got ${damp}`);
-  const din = feedInput(dense.graph), pin = feedInput(pruned.graph);
+  const din = feedInputs(dense.graph)[0]!, pin = feedInputs(pruned.graph)[0]!;
   const chw = pin.shape.slice(1);
   if (din.shape.slice(1).join() !== chw.join()) fail('INVALID_ARGUMENT', `reconstruction: the dense model's input ${din.shape.join('x')} differs from the pruned model's ${pin.shape.join('x')}`);
   const list = targets(dense, pruned, opts.downstream ?? true);
@@ -459,8 +456,8 @@ export async function reconstructPruned(dense: Model, pruned: Model, data: Image
       rows: 0,
     };
     // A conv reading the model's input needs no pruned-network pass.
-    const ps = xName === pin.name ? undefined : await compile(upTo(model, xName, pTypes.get(xName)!.shape), { backend: 'wasm', threads: opts.threads ?? 1, disablePasses: NO_FUSION });
-    const ds = await compile(upTo(dense, yName, dTypes.get(yName)!.shape), { backend: 'wasm', threads: opts.threads ?? 1, disablePasses: NO_FUSION });
+    const ps = xName === pin.name ? undefined : await compile(upTo(model, xName, pTypes.get(xName)!.shape), { backend: 'wasm', threads: opts.threads ?? 1, disablePasses: FUSION_PASS_NAMES });
+    const ds = await compile(upTo(dense, yName, dTypes.get(yName)!.shape), { backend: 'wasm', threads: opts.threads ?? 1, disablePasses: FUSION_PASS_NAMES });
     try {
       for (let start = 0; start < images; start += 64) {
         const n = Math.min(64, images - start);

@@ -22,17 +22,13 @@
 import type { ImageBatch } from '../data/cifar10.js';
 import { batchTensor } from '../data/preprocess.js';
 import { inferShapes } from '../graph/infer.js';
-import type { Graph, Model, Node, Preprocessing, ValueInfo } from '../graph/ir.js';
-import { convBnFusion, deadCodeElimination, runPasses } from '../graph/passes/index.js';
+import type { Graph, Model, Node, Preprocessing } from '../graph/ir.js';
+import { convBnFusion, deadCodeElimination, FUSION_PASS_NAMES, runPasses } from '../graph/passes/index.js';
 import { floatTensor, type Tensor } from '../graph/tensor.js';
+import { feedInputs } from '../runtime/bind.js';
 import { compile } from '../runtime/session.js';
 
 const EPS = 1e-5;
-const NO_FUSION = ['conv-bn-fusion', 'conv-add-fusion', 'conv-activation-fusion'];
-
-function inputOf(g: Graph): ValueInfo {
-  return g.inputs.find((vi) => !g.initializers.has(vi.name))!;
-}
 
 /** Convs whose output no BatchNormalization reads. */
 function unnormalisedConvs(g: Graph): Node[] {
@@ -105,14 +101,14 @@ interface ChannelStats {
 /** Per-channel mean and std (σ ≥ 1e-2) of the values `outs` on the first `images` images, through the wasm engine. */
 async function convOutputStats(model: Model, outs: readonly string[], data: ImageBatch, pre: Preprocessing, images: number): Promise<ChannelStats[]> {
   const g = model.graph;
-  const input = inputOf(g);
+  const input = feedInputs(g)[0]!;
   const chw = input.shape.slice(1) as number[];
   const types = inferShapes(g, new Map([[input.name, [1, ...chw]]])).types;
   const statsGraph: Graph = {
     ...g,
     outputs: [...g.outputs, ...outs.filter((o) => !g.outputs.some((v) => v.name === o)).map((o) => ({ name: o, dtype: 'float32' as const, shape: ['batch', ...types.get(o)!.shape.slice(1)] }))],
   };
-  const session = await compile({ ...model, graph: statsGraph }, { backend: 'wasm', threads: 1, disablePasses: NO_FUSION });
+  const session = await compile({ ...model, graph: statsGraph }, { backend: 'wasm', threads: 1, disablePasses: FUSION_PASS_NAMES });
   const sums = outs.map((o) => ({ s1: new Float64Array(types.get(o)!.shape[1]!), s2: new Float64Array(types.get(o)!.shape[1]!), n: 0 }));
   const count = Math.min(images, data.count);
   try {
@@ -160,7 +156,7 @@ async function convOutputStats(model: Model, outs: readonly string[], data: Imag
 /** Folds every BatchNormalization that directly follows a Conv back into it (inference form). */
 export function foldBatchNorm(model: Model): Model {
   const g = model.graph;
-  const input = inputOf(g);
+  const input = feedInputs(g)[0]!;
   const shapes = new Map([[input.name, [1, ...(input.shape.slice(1) as number[])]]]);
   return { ...model, graph: runPasses(g, shapes, [], [convBnFusion, deadCodeElimination]) };
 }

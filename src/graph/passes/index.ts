@@ -22,6 +22,8 @@ import type { GraphPass } from './types.js';
 export const SIMPLIFY_PASSES: readonly GraphPass[] = [identityElimination, constantFolding, deadCodeElimination];
 export const FUSION_PASSES: readonly GraphPass[] = [...SIMPLIFY_PASSES, convBnFusion, convAddFusion, convActivationFusion];
 export const ALL_PASSES: readonly GraphPass[] = FUSION_PASSES;
+/** The fusing passes by name: disabled where a conv's own output must stay a value (calibration, reconstruction). */
+export const FUSION_PASS_NAMES: readonly string[] = [convBnFusion, convAddFusion, convActivationFusion].map((p) => p.name);
 
 export function runPasses(graph: Graph, inputShapes: ReadonlyMap<string, readonly number[]>, disabled: readonly string[] = [], pipeline: readonly GraphPass[] = SIMPLIFY_PASSES): Graph {
   for (const name of disabled) {
