@@ -135,7 +135,19 @@ test('conv2d_colnm: tile and group edges, 1x1, Gemm-like, long K, big padding, e
     cases.push({ ...base, N, M, cin: 150 * (M === 4 && N === 2 ? 1 : 3), oc: 20, h: 5, w: 6, kh: 3, kw: 3, pads: [1, 1, 1, 1], res: true, act: Act.relu });
     // Several 256-pixel blocks, batch 2.
     cases.push({ ...base, N, M, cin: 21, oc: 9, h: 17, w: 19, kh: 3, kw: 3, pads: [1, 1, 1, 1], n: 2 });
+    // Kt <= 8 with two or more full tiles: the tile-inner order (all tiles per group of 4 pixels),
+    // beside a partial last tile, border groups (3x3 padded) and a tail group.
+    cases.push({ ...base, N, M, cin: Math.max(1, Math.floor((8 * M) / N)), oc: 24, h: 9, w: 7, n: 2, res: true, act: Act.relu });
+    cases.push({ ...base, N, M, cin: Math.max(1, Math.floor((4 * M) / N)), oc: 21, h: 6, w: 11, act: Act.clip, a0: 0, a1: 6 });
+    cases.push({ ...base, N, M, cin: 1, oc: 17, h: 7, w: 9, kh: 3, kw: 3, pads: [1, 1, 1, 1], res: true, act: Act.hardswish });
+    // More full tiles than one batch of prepared rows holds (512 / Kt): several tile batches.
+    cases.push({ ...base, N, M, cin: Math.max(1, Math.floor((8 * M) / N)), oc: 8 * 70 + 3, h: 3, w: 3, res: true, act: Act.relu });
   }
+  const ktOf = (c: ColNmCase): number => {
+    const K = c.kh * c.kw * (c.cin / c.groups);
+    return Array.from({ length: Math.ceil(K / c.M) }, (_, i) => Math.min(c.M, K - i * c.M)).reduce((s, rows) => s + (rows === c.M ? c.N : Math.ceil((c.N * rows) / c.M)), 0);
+  };
+  assert.ok(cases.filter((c) => ktOf(c) <= 8 && c.oc / c.groups >= 16 && c.n * c.h * c.w >= 8).length >= NM.length * 3, 'edge cases reach the tile-inner order');
   for (const [i, c] of cases.entries()) {
     for (const relaxed of FLAVOURS) await checkColNm(await env(relaxed), c, rng, `edge ${i}`);
   }

@@ -303,12 +303,13 @@ function sparseKernels(e: Record<string, unknown>): SparseKernels {
  * Scratch bytes of one conv2d_colnm call, Kt kept rows per tile of a K-row reduction: 256 header
  * bytes + a 256-pixel table (13 bytes a pixel) + partial sums of its 64 groups (128 bytes each) +
  * a K chunk's prepared kept rows (≤ 320, 48 bytes each: 8 weights + input offset) + per-tap tables
- * and a zero row (K each, 16-byte aligned).
+ * and a zero row (K each, 16-byte aligned) + with Kt ≤ 8, a tile batch's prepared rows for the
+ * tile-inner order (512 x 48 bytes).
  * Mirror of assembly/conv-colnm.ts.
  */
 export function convColNmScratchBytes(Kt: number, K: number): number {
   const r4 = (n: number) => (n + 3) & ~3;
-  return 256 + 256 * 13 + 256 * 32 + Math.min(Kt, 320) * 48 + r4(K + 1) * 4 + r4(K) * 8;
+  return 256 + 256 * 13 + 256 * 32 + Math.min(Kt, 320) * 48 + r4(K + 1) * 4 + r4(K) * 8 + (Kt <= 8 ? 512 * 48 : 0);
 }
 
 /** dwconv2d_dr blocking (assembly/dwconv-dr.ts): vectors per strip, channels per block, line-buffer byte target. */
