@@ -189,14 +189,19 @@ export function f32_gemm_colnm_4x8(pb: usize, G: i32, n: i32, w0: usize, bias: u
 }
 
 /**
- * One group of 4 pixels (window origins: the u32s at pb, all inside the image, 4 y rows) through
- * T full tiles (nc = 8), each tile's whole Kt = n prepared rows at w0 + t·wStride, bias at
+ * G groups of 4 pixels (window origins: the u32s at pb, 4 per group, all inside the image; group g
+ * writes y rows 4g..4g+3), each through T full tiles (nc = 8), each tile's whole Kt = n prepared rows at w0 + t·wStride, bias at
  * bias + 32t (0 = none), output at y + 32t, res + 32t. The tile-inner order of small layers: the
  * group's inputs stay in L1 across all tiles, and each output line is finished at once instead of
  * being revisited once per tile.
  */
-export function f32_gemm_colnm_4x8_tiles(pb: usize, T: i32, n: i32, w0: usize, wStride: usize, bias: usize, y: usize, ys: usize, res: usize, act: i32, lo: f32, hi: f32, tmp: usize): void {
+export function f32_gemm_colnm_4x8_tiles(pb: usize, G: i32, T: i32, n: i32, w0: usize, wStride: usize, bias0: usize, y0: usize, ys: usize, res0: usize, act: i32, lo: f32, hi: f32, tmp: usize): void {
+  for (let g = 0; g < G; g++) {
   let b0 = <usize>load<u32>(pb), b1 = <usize>load<u32>(pb, 4), b2 = <usize>load<u32>(pb, 8), b3 = <usize>load<u32>(pb, 12);
+  pb += 16;
+  let bias = bias0, y = y0, res = res0;
+  y0 += 4 * ys;
+  if (res0 != 0) res0 += 4 * ys;
   for (let t = 0; t < T; t++) {
     let w = w0 + <usize>t * wStride;
     let c0x0 = f32x4.splat(0.0), c0x1 = f32x4.splat(0.0);
@@ -279,6 +284,7 @@ export function f32_gemm_colnm_4x8_tiles(pb: usize, T: i32, n: i32, w0: usize, w
     }
     y += 32;
     if (res != 0) res += 32;
+  }
   }
 }
 
@@ -389,11 +395,18 @@ export function conv2dColNm(x: usize, H: i32, W: i32, xc: i32, OH: i32, OW: i32,
           }
         }
         let bt0 = bias != 0 ? bias + (<usize>tb * NR << 2) : 0;
-        for (let g = 0; g < ng; g++) {
-          if (load<u8>(gIn + g) == 0 || (g << 2) + 4 > np) continue;
+        let g = 0;
+        while (g < ng) {
+          if (load<u8>(gIn + g) == 0 || (g << 2) + 4 > np) {
+            g++;
+            continue;
+          }
+          let ge = g + 1;
+          while (ge < ng && load<u8>(gIn + ge) != 0 && (ge << 2) + 4 <= np) ge++;
           let yo = y + <usize>(pc + (g << 2)) * ys + (<usize>tb * NR << 2);
           let ro = res != 0 ? res + <usize>(pc + (g << 2)) * ys + (<usize>tb * NR << 2) : 0;
-          f32_gemm_colnm_4x8_tiles(pBase + (<usize>g << 4), te - tb, Kt, rowsAll, <usize>Kt * CN_ROWB, bt0, yo, ys, ro, act, a0, a1, tmp);
+          f32_gemm_colnm_4x8_tiles(pBase + (<usize>g << 4), ge - g, te - tb, Kt, rowsAll, <usize>Kt * CN_ROWB, bt0, yo, ys, ro, act, a0, a1, tmp);
+          g = ge;
         }
       }
     }
