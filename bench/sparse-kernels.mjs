@@ -18,6 +18,8 @@
  * ResNet-50 but the stem (torchvision v1.5: stride on the 3x3; the stride-2 1x1 are the downsample
  * shortcuts), with the issue's per-layer targets (2:4 ≥ 1.8x, 1:4 ≥ 3.2x, 1:8 ≥ 5x) checked per row.
  *
+ * --tile 4 (or both) times conv2d_colnm4 (tiles of 4 output channels) on the same shapes.
+ *
  *   npm run build && node bench/sparse-kernels.mjs [--runs 15] [--repeat 3] [--filter 3x3] [--resnet50-all] [--simd] [--out FILE]
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
@@ -54,6 +56,8 @@ const ALL = argv.includes('--resnet50-all');
 /** The issue's per-layer targets (speedup over the dense kernel, 1 thread). */
 const TARGET = { '2:4': 1.8, '1:4': 3.2, '1:8': 5 };
 const NMS = [[2, 4], [1, 4], [2, 8], [1, 8]];
+/** colnm tile widths: 8 (conv2d_colnm, the default) and/or 4 (conv2d_colnm4), --tile 8|4|both. */
+const TILES = { 8: [8], 4: [4], both: [8, 4] }[opt('--tile', '8')] ?? [8];
 /** [label, H (input), C, stride, k] — MobileNetV2 (3x3) and EfficientNet-B0 (3x3, 5x5) depthwise, pad k/2. */
 const DWS = [
   ['dw3x3 C=144 @56x56 s1', 56, 144, 1, 3],
@@ -145,11 +149,11 @@ async function convLayer(c) {
   const OH = Math.floor((H + 2 * pad - k) / s) + 1, OW = Math.floor((Wd + 2 * pad - k) / s) + 1;
   const K = k * k * Cin, T = Math.ceil(OC / P.NR);
   const w = randWeights(OC * K, K, 11);
-  const packs = NMS.map(([n, m]) => {
-    const mask = colNmMask(w, OC, Cin, k, k, { n, m, tile: P.NR, criterion: 'l2' });
+  const packs = TILES.flatMap((tile) => NMS.map(([n, m]) => {
+    const mask = colNmMask(w, OC, Cin, k, k, { n, m, tile, criterion: 'l2' });
     const wm = w.map((v, i) => (mask.mask[i] ? v : 0));
-    return { label: `${n}:${m}`, pk: P.packColNmWeights(wm, OC, Cin, k, k, mask.keptRows) };
-  });
+    return { label: tile === P.NR ? `${n}:${m}` : `${n}:${m} tile ${tile}`, tile, pk: P.packColNmWeights(wm, OC, Cin, k, k, mask.keptRows, tile) };
+  }));
   const dense = P.packConvWeights(w, OC, Cin, k, k);
   const bias = P.packBias(new Float32Array(OC).fill(0.1), OC);
   const xN = H * Wd * Cin, yN = OH * OW * OC;
@@ -159,9 +163,11 @@ async function convLayer(c) {
   fillInput(memory, x, xN);
   const wd = put(dense), b = put(bias), scr = alloc(W.convScratchBytes(K));
   const fns = [{ label: 'dense', fn: () => kern.conv2d(x, H, Wd, Cin, OH, OW, k, k, s, s, 1, 1, pad, pad, Cin, wd, b, OC, y, OC, 0, 1, 0, 0, 0, OH * OW, 0, T, scr) }];
-  for (const { label, pk } of packs) {
+  for (const { label, tile, pk } of packs) {
     const v = put(pk.values), ix = put(pk.index), ss = alloc(W.convColNmScratchBytes(pk.Kt, K));
-    fns.push({ label, Kt: pk.Kt, fn: () => kern.conv2d_colnm(x, H, Wd, Cin, OH, OW, k, k, s, s, 1, 1, pad, pad, Cin, v, ix, pk.Kt, b, OC, y, OC, 0, 1, 0, 0, 0, OH * OW, 0, T, ss) });
+    const run = tile === 4 ? kern.conv2d_colnm4 : kern.conv2d_colnm;
+    const tiles = Math.ceil(OC / tile);
+    fns.push({ label, Kt: pk.Kt, fn: () => run(x, H, Wd, Cin, OH, OW, k, k, s, s, 1, 1, pad, pad, Cin, v, ix, pk.Kt, b, OC, y, OC, 0, 1, 0, 0, 0, OH * OW, 0, tiles, ss) });
   }
   return { label: c[0], K, flop: 2 * OH * OW * OC * K, fns };
 }
@@ -263,7 +269,7 @@ if (OUT) {
     `  table: medians over ${REPEAT} repetitions (range: lowest–highest repetition). Convs: bias + relu, dense = conv2d;`,
     '  depthwise: bias + relu6, dense = dwconv2d.',
     '  "dense-equivalent GFLOP/s" counts the dense layer\'s FLOPs (2 per MAC) over the sparse time.',
-    '- colnm: colNmMask (l2 score, tile 8) of N(0, 1/K) weights; DR: depruneMask DCP-BH (T = 32, h = 4, align auto);',
+    `- colnm: colNmMask (l2 score, tile ${TILES.join(' and ')}; tile 4 runs conv2d_colnm4) of N(0, 1/K) weights; DR: depruneMask DCP-BH (T = 32, h = 4, align auto);`,
     '  VS: dwconv2d_vs on depruneMask DCP-BH with lanes = 4 ((4-channel, tap) units, T = 32);',
     '  "all pruned (floor)": DR with no kept weight, i.e. only its layout work (NHWC → planar → NHWC) and epilogue.',
     '',

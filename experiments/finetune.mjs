@@ -7,7 +7,7 @@
  *
  *   node experiments/finetune.mjs [--model resnet20] [--patterns dense,colnm:2:4,colnm:1:4]
  *        [--epochs 2] [--lr 0.01] [--batch 64] [--threads 2] [--limit N] [--out experiments/results/finetune-resnet20.md]
- *        [--distill alpha:T] [--teacher FILE.onnx] [--bn-match] [--reconstruct IMAGES] [--save DIR] [--rows FILE.json] [--from a.json,b.json]
+ *        [--tile T] [--distill alpha:T] [--teacher FILE.onnx] [--bn-match] [--reconstruct IMAGES] [--save DIR] [--rows FILE.json] [--from a.json,b.json]
  *
  * --model takes a zoo name or an .onnx file (e.g. a dense model fine-tuned by an earlier run and kept
  * with --save): pruning a model already adapted to the JPEG-decoded pixels is the usual
@@ -38,6 +38,9 @@ const { values: o } = parseArgs({
     model: { type: 'string', default: 'resnet20' },
     patterns: { type: 'string', default: 'dense,colnm:2:4,colnm:1:4' },
     pw: { type: 'string' },
+    // colnm output channels per tile (default: the sparse kernel's NR = 8); other widths are an
+    // accuracy ablation (the sparse kernel runs tile 8 only; other tiles run dense).
+    tile: { type: 'string' },
     epochs: { type: 'string', default: '2' },
     lr: { type: 'string', default: '0.01' },
     batch: { type: 'string', default: '64' },
@@ -96,7 +99,7 @@ async function accuracy(model) {
 const teacherSession = distill ? await compile(teacherModel, { backend: 'wasm', threads }) : undefined;
 const rows = [];
 for (const pattern of o.patterns.split(',')) {
-  const oneShot = pattern === 'dense' ? base : pruneModel(base, parseMethod(pattern), o.pw ? { pw: Number(o.pw) } : {}).model;
+  const oneShot = pattern === 'dense' ? base : pruneModel(base, parseMethod(pattern), { ...(o.pw ? { pw: Number(o.pw) } : {}), ...(o.tile ? { tile: Number(o.tile) } : {}) }).model;
   const before = await accuracy(oneShot);
   let pruned = oneShot;
   let reconstructed;
@@ -138,7 +141,7 @@ for (const pattern of o.patterns.split(',')) {
     }
     moved = diff / total;
   }
-  const row = { ...(moved !== undefined ? { maskMoved: moved } : {}), command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`, pattern: pattern + (o.pw && pattern !== 'dense' ? ` + pw ${o.pw}` : ''), before: before.correct, ...(reconstructed ? { reconstructed: reconstructed.correct } : {}), ...(matched ? { matched: matched.correct } : {}), after: after.correct, images: test.count, seconds: r.seconds, steps: r.globalStep };
+  const row = { ...(moved !== undefined ? { maskMoved: moved } : {}), command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`, pattern: pattern + (o.pw && pattern !== 'dense' ? ` + pw ${o.pw}` : '') + (o.tile && pattern.startsWith('colnm') ? ` tile ${o.tile}` : ''), before: before.correct, ...(reconstructed ? { reconstructed: reconstructed.correct } : {}), ...(matched ? { matched: matched.correct } : {}), after: after.correct, images: test.count, seconds: r.seconds, steps: r.globalStep };
   rows.push(row);
   process.stderr.write(`${JSON.stringify(row)}\n`);
 }

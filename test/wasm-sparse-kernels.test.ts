@@ -35,6 +35,8 @@ interface ColNmCase {
   n: number; cin: number; oc: number; h: number; w: number; kh: number; kw: number;
   sh: number; sw: number; dh: number; dw: number; pads: [number, number, number, number];
   groups: number; N: number; M: number; act: number; a0: number; a1: number; res: boolean;
+  /** Output channels per tile: 8 runs conv2d_colnm, 4 conv2d_colnm4 (default 8). */
+  tile?: 4 | 8;
 }
 
 function randomColNm(rng: Rng): ColNmCase {
@@ -50,6 +52,7 @@ function randomColNm(rng: Rng): ColNmCase {
     n: randInt(rng, 1, 3), cin: randInt(rng, 1, 45) * groups, oc: randInt(rng, 1, 40) * groups,
     h: randInt(rng, Math.max(1, span - 3), span + 10), w: randInt(rng, Math.max(1, span - 3), span + 10), kh: k, kw,
     sh: s, sw: rng.next() < 0.8 ? s : 3 - s, dh: dil, dw: dil, pads: [p(), p(), p(), p()], groups, N, M, ...randAct(rng), res: rng.next() < 0.4,
+    tile: rng.next() < 0.3 ? 4 : 8,
   };
 }
 
@@ -66,7 +69,7 @@ async function checkColNm(e: Env, c: ColNmCase, rng: Rng, label: string): Promis
   const kept: (readonly Uint32Array[])[] = [];
   for (let g = 0; g < c.groups; g++) {
     const wg = wt.data.subarray(g * ocG * K, (g + 1) * ocG * K);
-    const m = colNmMask(wg, ocG, cinG, c.kh, c.kw, { n: c.N, m: c.M, tile: NR, criterion: 'l2' });
+    const m = colNmMask(wg, ocG, cinG, c.kh, c.kw, { n: c.N, m: c.M, tile: c.tile ?? NR, criterion: 'l2' });
     for (let i = 0; i < wg.length; i++) if (m.mask[i] === 0) wg[i] = 0;
     kept.push(m.keptRows);
   }
@@ -82,17 +85,19 @@ async function checkColNm(e: Env, c: ColNmCase, rng: Rng, label: string): Promis
   const yp = put(e, toNhwc(floatTensor([c.n, c.oc, r.outH, r.outW]), yc, yOff));
   const rp = res === undefined ? 0 : put(e, toNhwc(res, yc, yOff));
   for (let g = 0; g < c.groups; g++) {
-    const pk = packColNmWeights(wt.data.subarray(g * ocG * K, (g + 1) * ocG * K), ocG, cinG, c.kh, c.kw, kept[g]!);
+    const tile = c.tile ?? 8;
+    const pk = packColNmWeights(wt.data.subarray(g * ocG * K, (g + 1) * ocG * K), ocG, cinG, c.kh, c.kw, kept[g]!, tile);
+    const run = tile === 4 ? e.k.conv2d_colnm4 : e.k.conv2d_colnm;
     const expectKt = Array.from({ length: Math.ceil(K / c.M) }, (_, i) => Math.min(c.M, K - i * c.M)).reduce((s, rows) => s + (rows === c.M ? c.N : Math.ceil((c.N * rows) / c.M)), 0);
     assert.equal(pk.Kt, expectKt, `${label}: Kt`);
     const vp = put(e, pk.values), ip = put(e, pk.index);
     const bp = b === undefined ? 0 : put(e, packBias(b.data.subarray(g * ocG, (g + 1) * ocG), ocG));
-    const T = Math.ceil(ocG / NR);
+    const T = Math.ceil(ocG / tile);
     for (const [p0, p1] of splits(rng, P)) {
       for (const [t0, t1] of splits(rng, T)) {
         const sn = convColNmScratchBytes(pk.Kt, K) / 4;
         const scratch = put(e, sn);
-        e.k.conv2d_colnm(xp + (xOff + g * cinG) * 4, c.h, c.w, xc, r.outH, r.outW, c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, r.pads[0], r.pads[1], cinG,
+        run(xp + (xOff + g * cinG) * 4, c.h, c.w, xc, r.outH, r.outW, c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, r.pads[0], r.pads[1], cinG,
           vp, ip, pk.Kt, bp, ocG, yp + (yOff + g * ocG) * 4, yc, rp === 0 ? 0 : rp + (yOff + g * ocG) * 4, c.act, c.a0, c.a1, p0, p1, t0, t1, scratch);
         checkGuards(e, scratch, sn, `${label} scratch`);
       }
@@ -143,11 +148,13 @@ test('conv2d_colnm: tile and group edges, 1x1, Gemm-like, long K, big padding, e
     // More full tiles than one batch of prepared rows holds (512 / Kt): several tile batches.
     cases.push({ ...base, N, M, cin: Math.max(1, Math.floor((8 * M) / N)), oc: 8 * 70 + 3, h: 3, w: 3, res: true, act: Act.relu });
   }
+  // The same cases with tiles of 4 (conv2d_colnm4).
+  cases.push(...cases.map((c) => ({ ...c, tile: 4 as const })));
   const ktOf = (c: ColNmCase): number => {
     const K = c.kh * c.kw * (c.cin / c.groups);
     return Array.from({ length: Math.ceil(K / c.M) }, (_, i) => Math.min(c.M, K - i * c.M)).reduce((s, rows) => s + (rows === c.M ? c.N : Math.ceil((c.N * rows) / c.M)), 0);
   };
-  assert.ok(cases.filter((c) => ktOf(c) <= 8 && c.oc / c.groups >= 16 && c.n * c.h * c.w >= 8).length >= NM.length * 3, 'edge cases reach the tile-inner order');
+  assert.ok(cases.filter((c) => c.tile !== 4 && ktOf(c) <= 8 && c.oc / c.groups >= 16 && c.n * c.h * c.w >= 8).length >= NM.length * 3, 'edge cases reach the tile-inner order');
   for (const [i, c] of cases.entries()) {
     for (const relaxed of FLAVOURS) await checkColNm(await env(relaxed), c, rng, `edge ${i}`);
   }
@@ -321,6 +328,15 @@ test('sparse kernels: results are bit-identical for any split of the pixels (thr
     e.k.conv2d_colnm(cx, h, w, cin, h, w, 3, 3, 1, 1, 1, 1, 1, 1, cin, vp, ip, pk.Kt, cb, oc, za, oc, 0, 0, 0, 0, 0, Q, 0, T, cs);
     for (const [p0, p1] of splits(rng, Q)) for (const [t0, t1] of splits(rng, T)) e.k.conv2d_colnm(cx, h, w, cin, h, w, 3, 3, 1, 1, 1, 1, 1, 1, cin, vp, ip, pk.Kt, cb, oc, zb, oc, 0, 0, 0, 0, p0, p1, t0, t1, cs);
     assert.deepEqual(get(e, zb, Q * oc), get(e, za, Q * oc), `colnm split ${i}`);
+    // Tiles of 4: conv2d_colnm4 over 4-channel tile splits.
+    const T4 = Math.ceil(oc / 4);
+    const m4 = colNmMask(cw, oc, cin, 3, 3, { n: 1, m: 4, tile: 4, criterion: 'l2' });
+    const pk4 = packColNmWeights(cw.map((v, j) => (m4.mask[j] ? v : 0)), oc, cin, 3, 3, m4.keptRows, 4);
+    const vp4 = put(e, pk4.values), ip4 = put(e, pk4.index), cs4 = put(e, convColNmScratchBytes(pk4.Kt, K) / 4);
+    const zc = put(e, Q * oc), zd = put(e, Q * oc);
+    e.k.conv2d_colnm4(cx, h, w, cin, h, w, 3, 3, 1, 1, 1, 1, 1, 1, cin, vp4, ip4, pk4.Kt, cb, oc, zc, oc, 0, 0, 0, 0, 0, Q, 0, T4, cs4);
+    for (const [p0, p1] of splits(rng, Q)) for (const [t0, t1] of splits(rng, T4)) e.k.conv2d_colnm4(cx, h, w, cin, h, w, 3, 3, 1, 1, 1, 1, 1, 1, cin, vp4, ip4, pk4.Kt, cb, oc, zd, oc, 0, 0, 0, 0, p0, p1, t0, t1, cs4);
+    assert.deepEqual(get(e, zd, Q * oc), get(e, zc, Q * oc), `colnm4 split ${i}`);
   }
 });
 

@@ -245,6 +245,7 @@ export { MR, NR } from './packing.js';
  * Column-wise N:M conv: the conv2d ABI with the colnm packing (packColNmWeights): `values`
  * [ceil(OC/8)][Kt][8], `index` [ceil(OC/8)][Kt] u32 ((tap << 16) | ci per kept row), Kt kept rows per
  * tile. Only the kept rows' inputs are read (straight from NHWC x). scratch: convColNmScratchBytes(Kt, K).
+ * `conv2d_colnm4` is the same with tiles of 4 channels (packColNmWeights(..., 4)); t0, t1 count 4-channel tiles.
  */
 export type Conv2dColNmFn = (
   x: number, H: number, W: number, xc: number, OH: number, OW: number, kh: number, kw: number,
@@ -282,6 +283,7 @@ export function dwVsScratchBytes(C: number, kh: number, kw: number): number {
 
 export type SparseKernels = {
   readonly conv2d_colnm: Conv2dColNmFn;
+  readonly conv2d_colnm4: Conv2dColNmFn;
   readonly dwconv2d_dr: DwConv2dDrFn;
   readonly dwconv2d_vs: DwConv2dVsFn;
   /** What the module computes for convColNmScratchBytes / dwDrScratchBytes (a test checks the JS mirrors agree). */
@@ -292,6 +294,7 @@ export type SparseKernels = {
 function sparseKernels(e: Record<string, unknown>): SparseKernels {
   return {
     conv2d_colnm: exported(e, 'conv2d_colnm'),
+    conv2d_colnm4: exported(e, 'conv2d_colnm4'),
     dwconv2d_dr: exported(e, 'dwconv2d_dr'),
     dwconv2d_vs: exported(e, 'dwconv2d_vs'),
     conv2d_colnm_scratch_bytes: exported(e, 'conv2d_colnm_scratch_bytes'),

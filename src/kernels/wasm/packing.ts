@@ -33,6 +33,8 @@
  *             a pixel's window origin in NHWC x once per call geometry (tap·(dh·W or dw)·xc + ci)·4.
  *
  *   The tail tile is zero-padded past OC like the dense one; bias as packBias.
+ *   Tiles of 4 (conv2d_colnm4, packColNmWeights(..., 4)): the same with 4 for 8 — [ceil(OC/4)][Kt][4]
+ *   values, [ceil(OC/4)][Kt] index.
  *
  * DEPrune depthwise weights (dwconv2d_dr; packDepthwiseDr) — per channel, its kept (nonzero) taps:
  *
@@ -129,16 +131,17 @@ export interface ColNmPacked {
 
 /**
  * OIHW [OC][Cin][kh][kw] (zeros where pruned) + each tile's kept rows (colNmMask's keptRows: ascending
- * k = (ky·kw + kx)·Cin + ci) → the conv2d_colnm layout. Every tile must keep the same count.
+ * k = (ky·kw + kx)·Cin + ci) → the conv2d_colnm layout (tile 8) or conv2d_colnm4's (tile 4). Every
+ * tile must keep the same count.
  */
-export function packColNmWeights(w: Float32Array, OC: number, Cin: number, kh: number, kw: number, keptRows: readonly Uint32Array[]): ColNmPacked {
+export function packColNmWeights(w: Float32Array, OC: number, Cin: number, kh: number, kw: number, keptRows: readonly Uint32Array[], tile: 4 | 8 = NR): ColNmPacked {
   checkLength('conv weight', w.length, OC * Cin * kh * kw);
   const K = kh * kw * Cin;
-  const tiles = Math.ceil(OC / NR);
+  const tiles = Math.ceil(OC / tile);
   if (keptRows.length !== tiles) throw new Error(`internal error: colnm packing got kept rows for ${keptRows.length} tiles, expected ${tiles}`);
   const Kt = tiles > 0 ? keptRows[0]!.length : 0;
   if (Cin > 0xffff || kh * kw > 0xffff) throw new Error(`internal error: colnm index holds Cin and kh·kw below 65536 (got ${Cin}, ${kh * kw})`);
-  const values = new Float32Array(tiles * Kt * NR);
+  const values = new Float32Array(tiles * Kt * tile);
   const index = new Uint32Array(tiles * Kt);
   for (let t = 0; t < tiles; t++) {
     const rows = keptRows[t]!;
@@ -149,7 +152,7 @@ export function packColNmWeights(w: Float32Array, OC: number, Cin: number, kh: n
       const tap = Math.floor(k / Cin), ci = k % Cin;
       const ky = Math.floor(tap / kw), kx = tap % kw;
       index[t * Kt + j] = ((tap << 16) | ci) >>> 0;
-      for (let c = 0; c < NR && t * NR + c < OC; c++) values[(t * Kt + j) * NR + c] = w[(((t * NR + c) * Cin + ci) * kh + ky) * kw + kx]!;
+      for (let c = 0; c < tile && t * tile + c < OC; c++) values[(t * Kt + j) * tile + c] = w[(((t * tile + c) * Cin + ci) * kh + ky) * kw + kx]!;
     }
   }
   return { values, index, Kt };

@@ -9,7 +9,8 @@ import type { KernelName } from './plan-types.js';
 
 export const KERNEL_NAMES: readonly KernelName[] = ['conv2d', 'f32_conv2d_4x8', 'f32_conv2d_6x8', 'conv2d_colnm', 'dwconv2d', 'dwconv2d_dr', 'maxpool2d', 'avgpool2d', 'globalavgpool', 'add', 'mul_channel', 'activation', 'softmax_rows',
   // training kernels (src/kernels/wasm/train.ts), appended so the indices above stay
-  'conv2d_wgrad', 'conv2d_acc', 'dwconv2d_wgrad', 'dwconv2d_dgrad', 'channel_stats', 'bn_backward_sums', 'relu_backward', 'conv2d_wgrad_gather', 'bn_apply', 'bn_backward_dx', 'relu_backward_inplace', 'dwconv2d_vs'];
+  'conv2d_wgrad', 'conv2d_acc', 'dwconv2d_wgrad', 'dwconv2d_dgrad', 'channel_stats', 'bn_backward_sums', 'relu_backward', 'conv2d_wgrad_gather', 'bn_apply', 'bn_backward_dx', 'relu_backward_inplace', 'dwconv2d_vs',
+  'conv2d_colnm4'];
 export const KERNEL_INDEX: ReadonlyMap<KernelName, number> = new Map(KERNEL_NAMES.map((k, i) => [k, i]));
 
 export type KernelCaller = (fn: KernelName, args: readonly number[]) => void;

@@ -26,7 +26,7 @@ export interface Packing {
   packGemmWeights(b: Float32Array, K: number, N: number, transB: boolean): Float32Array;
   packBias(b: Float32Array | undefined, OC: number): Float32Array;
   convScratchBytes(K: number): number;
-  packColNmWeights(w: Float32Array, OC: number, Cin: number, kh: number, kw: number, keptRows: readonly Uint32Array[]): { values: Float32Array; index: Uint32Array; Kt: number };
+  packColNmWeights(w: Float32Array, OC: number, Cin: number, kh: number, kw: number, keptRows: readonly Uint32Array[], tile?: 4 | 8): { values: Float32Array; index: Uint32Array; Kt: number };
   packDepthwiseDr(w: Float32Array, C: number, kh: number, kw: number): { data: Uint32Array; kept: number };
   packDepthwiseVs(w: Float32Array, C: number, kh: number, kw: number): { data: Uint32Array; kept: number; units: number };
   convColNmScratchBytes(Kt: number, K: number): number;
@@ -84,6 +84,8 @@ export type KernelChooser = (signature: string, candidates: readonly KernelName[
 export const DENSE_CONV_CANDIDATES: readonly KernelName[] = ['conv2d', 'f32_conv2d_4x8', 'f32_conv2d_6x8'];
 /** Cost model: use the colnm kernel when it reads at most this fraction of the dense work. */
 const SPARSE_MAX_DENSITY = 0.75;
+/** The same for tiles of 4 (conv2d_colnm4: twice the input splats per multiply-add). */
+const SPARSE4_MAX_DENSITY = 0.5;
 /**
  * The cost model's depthwise choice for a DEPrune-pruned layer (bench/results/dw-sparse-2026-12-05.md,
  * single thread). `density`: kept weights; `vsDensity`: kept (4-channel, tap) units.
@@ -309,7 +311,10 @@ export function lower(g: Graph, types: ReadonlyMap<string, ValueType>, store: We
       const K = kh * kw * cinG;
       scratchBytes = Math.max(scratchBytes, pk.convScratchBytes(K));
       const pat = patterns[n.name];
-      const colnm = pat?.pattern === 'colnm' && G === 1 && pat.tile === pk.NR;
+      // Tiles of 8 run on conv2d_colnm, tiles of 4 on conv2d_colnm4; other widths run dense.
+      const colnmTile = pat?.pattern === 'colnm' && G === 1 && (pat.tile === 8 || pat.tile === 4) ? pat.tile : undefined;
+      const colnm = colnmTile !== undefined;
+      const colnmFn: KernelName = colnmTile === 4 ? 'conv2d_colnm4' : 'conv2d_colnm';
       for (let gi = 0; gi < G; gi++) {
         const wg = w.data.subarray(gi * ocG * K, (gi + 1) * ocG * K);
         const bias = store.get(`bias:${n.inputs[2] ?? ''}:${OC}:${gi}`, () => pk.packBias(b?.data.subarray(gi * ocG, (gi + 1) * ocG), ocG));
@@ -323,20 +328,24 @@ export function lower(g: Graph, types: ReadonlyMap<string, ValueType>, store: We
         const epilogue: Arg[] = [{ weight: bias }, ocG, val(out, gi * ocG * F32), OC, res === undefined ? 0 : val(res, gi * ocG * F32), ...actArgs(act), ...range, { scratch: true }];
         const alts: KernelAlternative[] = [];
         let density = 1;
-        if (colnm) {
-          const packed = store.memo(`colnm:${n.inputs[1]}:${gi}`, () => pk.packColNmWeights(wg, ocG, cinG, kh, kw, keptRowsFromZeros(wg, ocG, cinG, kh, kw, pk.NR)));
+        if (colnmTile !== undefined) {
+          const packed = store.memo(`colnm:${n.inputs[1]}:${gi}`, () => pk.packColNmWeights(wg, ocG, cinG, kh, kw, keptRowsFromZeros(wg, ocG, cinG, kh, kw, colnmTile), colnmTile));
           density = packed.Kt / K;
           scratchBytes = Math.max(scratchBytes, pk.convColNmScratchBytes(packed.Kt, K));
           const values = store.get(`colnm:${n.inputs[1]}`, () => packed.values);
           const index = store.get(`colnmidx:${n.inputs[1]}`, () => packed.index);
-          alts.push({ fn: 'conv2d_colnm', args: [val(x, gi * cinG * F32), ...geo, { weight: values }, { weight: index }, packed.Kt, ...epilogue], ...split });
+          // The tile range counts this kernel's tiles (4 or 8 channels).
+          const cTiles = Math.ceil(ocG / colnmTile);
+          const cRange: Arg[] = byPixel ? [{ range: 'lo' }, { range: 'hi' }, 0, cTiles] : [0, P, { range: 'lo' }, { range: 'hi' }];
+          const cEpilogue: Arg[] = [...epilogue.slice(0, -5), ...cRange, { scratch: true }];
+          alts.push({ fn: colnmFn, args: [val(x, gi * cinG * F32), ...geo, { weight: values }, { weight: index }, packed.Kt, ...cEpilogue], total: byPixel ? P : cTiles, grain: byPixel ? pk.MR : 1 });
         }
         const wpk = () => store.get(`conv:${n.inputs[1]}:${gi}`, () => pk.packConvWeights(wg, ocG, cinG, kh, kw));
         for (const fn of DENSE_CONV_CANDIDATES) alts.push({ fn, args: [val(x, gi * cinG * F32), ...geo, { weight: wpk() }, ...epilogue], ...split });
         const signature = `conv2d:${colnm ? `colnm:${density.toFixed(3)}` : 'dense'}|N${N} ${H}x${W}x${cinG}->${r.outH}x${r.outW}x${ocG}|k${kh}x${kw} s${sh}x${sw} d${dh}x${dw} p${r.pads.join(',')}|t${threads}`;
-        const fallback = colnm && density <= SPARSE_MAX_DENSITY ? 'conv2d_colnm' : 'conv2d';
+        const fallback = colnm && density <= (colnmTile === 4 ? SPARSE4_MAX_DENSITY : SPARSE_MAX_DENSITY) ? colnmFn : 'conv2d';
         const chosen = alts.find((a) => a.fn === choose(signature, alts.map((a) => a.fn), fallback))!;
-        kernel(n, { ...chosen, reads, writes: [out], signature, alternatives: alts, work: P * ocG * K * (chosen.fn === 'conv2d_colnm' ? density : 1) });
+        kernel(n, { ...chosen, reads, writes: [out], signature, alternatives: alts, work: P * ocG * K * (chosen.fn === colnmFn && colnm ? density : 1) });
       }
       return true;
     }

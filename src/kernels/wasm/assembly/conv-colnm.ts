@@ -189,6 +189,102 @@ export function f32_gemm_colnm_4x8(pb: usize, G: i32, n: i32, w0: usize, bias: u
 }
 
 /**
+ * 4x4 micro-kernel for tiles of 4 output channels (conv2d_colnm4): f32_gemm_colnm_4x8's contract
+ * with one weight vector per prepared row (the row's first 16 bytes) and nc ≤ 4. Four pixels x one
+ * vector are only 4 multiply-add chains, too few to hide the multiply-add latency, so every pixel
+ * keeps two sums: the tile's even kept rows (started from the bias) and its odd ones (from 0), added
+ * in the epilogue. The parity is the global row index's (`par` = that of the first row given), so a
+ * pixel's sums do not depend on how a run was cut (chunks, border taps, thread splits): results stay
+ * bit-identical for any split. Partial sums: even at slot + 32m, odd at slot + 32m + 16.
+ * Per 2 rows 2 offset loads, 8 splat loads, 2 weight vectors and 8 multiply-adds on 8 chains.
+ */
+export function f32_gemm_colnm_4x4(pb: usize, G: i32, n: i32, w0: usize, bias: usize, accIn: usize, accOut: usize, y: usize, ys: usize, res: usize, rows: i32, nc: i32, act: i32, lo: f32, hi: f32, tmp: usize, par: i32): void {
+  let zero = f32x4.splat(0.0);
+  // A = the sums of the first row given and every second one after it; B = the others.
+  let offA: usize = par != 0 ? 16 : 0;
+  let offB: usize = 16 - offA;
+  for (let g = 0; g < G; g++) {
+    let b0 = <usize>load<u32>(pb), b1 = <usize>load<u32>(pb, 4), b2 = <usize>load<u32>(pb, 8), b3 = <usize>load<u32>(pb, 12);
+    pb += 16;
+    let w = w0;
+    let a0: v128, a1: v128, a2: v128, a3: v128, e0: v128, e1: v128, e2: v128, e3: v128;
+    if (accIn != 0) {
+      a0 = v128.load(accIn + offA); a1 = v128.load(accIn + offA, 32); a2 = v128.load(accIn + offA, 64); a3 = v128.load(accIn + offA, 96);
+      e0 = v128.load(accIn + offB); e1 = v128.load(accIn + offB, 32); e2 = v128.load(accIn + offB, 64); e3 = v128.load(accIn + offB, 96);
+    } else {
+      let bv = bias != 0 ? v128.load(bias) : zero;
+      let ev = par != 0 ? zero : bv;
+      let ov = par != 0 ? bv : zero;
+      a0 = ev; a1 = ev; a2 = ev; a3 = ev;
+      e0 = ov; e1 = ov; e2 = ov; e3 = ov;
+    }
+    let k = n;
+    if (k > 0) {
+      while (true) {
+        let o0 = <usize>load<u32>(w, 32);
+        let wv = v128.load(w);
+        a0 = fma(v128.load32_splat(b0 + o0), wv, a0);
+        a1 = fma(v128.load32_splat(b1 + o0), wv, a1);
+        a2 = fma(v128.load32_splat(b2 + o0), wv, a2);
+        a3 = fma(v128.load32_splat(b3 + o0), wv, a3);
+        if (--k == 0) break;
+        let o1 = <usize>load<u32>(w, CN_ROWB + 32);
+        let wu = v128.load(w, CN_ROWB);
+        e0 = fma(v128.load32_splat(b0 + o1), wu, e0);
+        e1 = fma(v128.load32_splat(b1 + o1), wu, e1);
+        e2 = fma(v128.load32_splat(b2 + o1), wu, e2);
+        e3 = fma(v128.load32_splat(b3 + o1), wu, e3);
+        w += 2 * CN_ROWB;
+        if (--k == 0) break;
+      }
+    }
+    if (accOut != 0) {
+      v128.store(accOut + offA, a0); v128.store(accOut + offA, a1, 32); v128.store(accOut + offA, a2, 64); v128.store(accOut + offA, a3, 96);
+      v128.store(accOut + offB, e0); v128.store(accOut + offB, e1, 32); v128.store(accOut + offB, e2, 64); v128.store(accOut + offB, e3, 96);
+      accOut += 128;
+      if (accIn != 0) accIn += 128;
+      continue;
+    }
+    // even + odd (IEEE addition is commutative, so A + B is the same whichever holds the even rows).
+    let c0 = f32x4.add(a0, e0), c1 = f32x4.add(a1, e1), c2 = f32x4.add(a2, e2), c3 = f32x4.add(a3, e3);
+    if (nc == 4 && act <= 2) {
+      if (res != 0) {
+        c0 = f32x4.add(c0, v128.load(res));
+        if (rows > 1) c1 = f32x4.add(c1, v128.load(res + ys));
+        if (rows > 2) c2 = f32x4.add(c2, v128.load(res + 2 * ys));
+        if (rows > 3) c3 = f32x4.add(c3, v128.load(res + 3 * ys));
+      }
+      if (act == 1) {
+        c0 = f32x4.pmax(zero, c0); c1 = f32x4.pmax(zero, c1); c2 = f32x4.pmax(zero, c2); c3 = f32x4.pmax(zero, c3);
+      } else if (act == 2) {
+        let vlo = f32x4.splat(lo);
+        let vhi = f32x4.splat(hi);
+        c0 = f32x4.pmin(f32x4.pmax(vlo, c0), vhi); c1 = f32x4.pmin(f32x4.pmax(vlo, c1), vhi);
+        c2 = f32x4.pmin(f32x4.pmax(vlo, c2), vhi); c3 = f32x4.pmin(f32x4.pmax(vlo, c3), vhi);
+      }
+      v128.store(y, c0);
+      if (rows > 1) v128.store(y + ys, c1);
+      if (rows > 2) v128.store(y + 2 * ys, c2);
+      if (rows > 3) v128.store(y + 3 * ys, c3);
+    } else {
+      storeRow(y, res, c0, zero, nc, act, lo, hi, tmp);
+      if (rows > 1) storeRow(y + ys, res != 0 ? res + ys : 0, c1, zero, nc, act, lo, hi, tmp);
+      if (rows > 2) storeRow(y + 2 * ys, res != 0 ? res + 2 * ys : 0, c2, zero, nc, act, lo, hi, tmp);
+      if (rows > 3) storeRow(y + 3 * ys, res != 0 ? res + 3 * ys : 0, c3, zero, nc, act, lo, hi, tmp);
+    }
+    y += 4 * ys;
+    if (res != 0) res += 4 * ys;
+    if (accIn != 0) accIn += 128;
+  }
+}
+
+// @ts-ignore: decorator
+@inline function colnmKernel(tw: i32, j0: i32, pb: usize, G: i32, n: i32, w0: usize, bias: usize, accIn: usize, accOut: usize, y: usize, ys: usize, res: usize, rows: i32, nc: i32, act: i32, lo: f32, hi: f32, tmp: usize): void {
+  if (tw == 8) f32_gemm_colnm_4x8(pb, G, n, w0, bias, accIn, accOut, y, ys, res, rows, nc, act, lo, hi, tmp);
+  else f32_gemm_colnm_4x4(pb, G, n, w0, bias, accIn, accOut, y, ys, res, rows, nc, act, lo, hi, tmp, j0 & 1);
+}
+
+/**
  * G groups of 4 pixels (window origins: the u32s at pb, 4 per group, all inside the image; group g
  * writes y rows 4g..4g+3), each through T full tiles (nc = 8), each tile's whole Kt = n prepared rows at w0 + t·wStride, bias at
  * bias + 32t (0 = none), output at y + 32t, res + 32t. The tile-inner order of small layers: the
@@ -299,6 +395,15 @@ export function f32_gemm_colnm_4x8_tiles(pb: usize, G: i32, T: i32, n: i32, w0: 
  * chunks and runs sit in scratch; the epilogue runs with a group's last run of the last chunk.
  */
 export function conv2dColNm(x: usize, H: i32, W: i32, xc: i32, OH: i32, OW: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, pt: i32, pl: i32, Cin: i32, values: usize, index: usize, Kt: i32, bias: usize, OC: i32, y: usize, yc: i32, res: usize, act: i32, a0: f32, a1: f32, p0: i32, p1: i32, t0: i32, t1: i32, scratch: usize): void {
+  colNmDriver(x, H, W, xc, OH, OW, kh, kw, sh, sw, dh, dw, pt, pl, Cin, values, index, Kt, bias, OC, y, yc, res, act, a0, a1, p0, p1, t0, t1, scratch, 8);
+}
+
+/** conv2d_colnm with tiles of 4 output channels (packColNmWeights(..., 4): values [ceil(OC/4)][Kt][4]); t0, t1 count 4-channel tiles. */
+export function conv2dColNm4(x: usize, H: i32, W: i32, xc: i32, OH: i32, OW: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, pt: i32, pl: i32, Cin: i32, values: usize, index: usize, Kt: i32, bias: usize, OC: i32, y: usize, yc: i32, res: usize, act: i32, a0: f32, a1: f32, p0: i32, p1: i32, t0: i32, t1: i32, scratch: usize): void {
+  colNmDriver(x, H, W, xc, OH, OW, kh, kw, sh, sw, dh, dw, pt, pl, Cin, values, index, Kt, bias, OC, y, yc, res, act, a0, a1, p0, p1, t0, t1, scratch, 4);
+}
+
+function colNmDriver(x: usize, H: i32, W: i32, xc: i32, OH: i32, OW: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, pt: i32, pl: i32, Cin: i32, values: usize, index: usize, Kt: i32, bias: usize, OC: i32, y: usize, yc: i32, res: usize, act: i32, a0: f32, a1: f32, p0: i32, p1: i32, t0: i32, t1: i32, scratch: usize, tw: i32): void {
   if (p1 <= p0 || t1 <= t0) return; // empty share of a split
   let taps = kh * kw;
   let K = taps * Cin;
@@ -316,7 +421,7 @@ export function conv2dColNm(x: usize, H: i32, W: i32, xc: i32, OH: i32, OW: i32,
   let rowsAll = zeros + (<usize>((K + 3) & ~3) << 2);
   // Tile-inner order for interior groups when every full tile's kept rows fit in one prepared table.
   let tF1 = imin(t1, OC >> 3);
-  let tiled = Kt > 0 && Kt <= CN_TKT && tF1 - t0 >= 2;
+  let tiled = tw == 8 && Kt > 0 && Kt <= CN_TKT && tF1 - t0 >= 2;
   let tB = tiled ? CN_TROWS / Kt : 0;
   let pixB = xc << 2;
   let rowB = W * pixB;
@@ -328,7 +433,7 @@ export function conv2dColNm(x: usize, H: i32, W: i32, xc: i32, OH: i32, OW: i32,
   let padded = pt > 0 || pl > 0 || (OH - 1) * sh - pt + (kh - 1) * dh >= H || (OW - 1) * sw - pl + (kw - 1) * dw >= W;
   if (padded) zeroF32(zeros, Cin);
   let ys = <usize>yc << 2;
-  let tileWB = <usize>Kt * (NR << 2);
+  let tileWB = <usize>Kt * (<usize>tw << 2);
   let ohw = OH * OW;
   let yExt = (kh - 1) * dh;
   let xExt = (kw - 1) * dw;
@@ -420,9 +525,9 @@ export function conv2dColNm(x: usize, H: i32, W: i32, xc: i32, OH: i32, OW: i32,
         for (; tp <= tap; tp++) store<i32>(seg + (<usize>tp << 2), j);
       }
       for (; tp <= taps; tp++) store<i32>(seg + (<usize>tp << 2), Kt);
-      let nc = imin(NR, OC - t * NR);
-      let bt = bias != 0 ? bias + (<usize>t * NR << 2) : 0;
-      let tc = <usize>t * NR << 2;
+      let nc = imin(tw, OC - t * tw);
+      let bt = bias != 0 ? bias + (<usize>(t * tw) << 2) : 0;
+      let tc = <usize>(t * tw) << 2;
       for (let k0 = 0; k0 < Kt; k0 += kc) {
         let k1 = imin(Kt, k0 + kc);
         let first = k0 == 0, last = k1 == Kt;
@@ -430,8 +535,12 @@ export function conv2dColNm(x: usize, H: i32, W: i32, xc: i32, OH: i32, OW: i32,
         for (let j = k0; j < k1; j++) {
           let e = load<u32>(idx + (<usize>j << 2));
           let row = rowsBuf + <usize>(j - k0) * CN_ROWB;
-          v128.store(row, v128.load(wsrc + (<usize>j << 5)));
-          v128.store(row, v128.load(wsrc + (<usize>j << 5), 16), 16);
+          if (tw == 8) {
+            v128.store(row, v128.load(wsrc + (<usize>j << 5)));
+            v128.store(row, v128.load(wsrc + (<usize>j << 5), 16), 16);
+          } else {
+            v128.store(row, v128.load(wsrc + (<usize>j << 4)));
+          }
           store<i32>(row, load<i32>(tapOff + (<usize>(e >>> 16) << 2)) + (<i32>(e & 0xffff) << 2), 32);
         }
         let g = 0;
@@ -448,7 +557,7 @@ export function conv2dColNm(x: usize, H: i32, W: i32, xc: i32, OH: i32, OW: i32,
             // A run of groups with every window inside: one call over all of them (a tail group alone).
             let ge = g + 1;
             if (rows == 4) while (ge < ng && load<u8>(gIn + ge) != 0 && (ge << 2) + 4 <= np) ge++;
-            f32_gemm_colnm_4x8(pBase + (<usize>g << 4), ge - g, k1 - k0, rowsBuf, bt, first ? 0 : acc, last ? 0 : acc, yo, ys, ro, rows, nc, act, a0, a1, tmp);
+            colnmKernel(tw, k0, pBase + (<usize>g << 4), ge - g, k1 - k0, rowsBuf, bt, first ? 0 : acc, last ? 0 : acc, yo, ys, ro, rows, nc, act, a0, a1, tmp);
             g = ge;
             continue;
           }
@@ -482,7 +591,7 @@ export function conv2dColNm(x: usize, H: i32, W: i32, xc: i32, OH: i32, OW: i32,
               }
               if (pend) {
                 store<u32>(qb, q0); store<u32>(qb, q1, 4); store<u32>(qb, q2, 8); store<u32>(qb, q3, 12);
-                f32_gemm_colnm_4x8(qb, 1, pn, rowsBuf + <usize>(pj - k0) * CN_ROWB, bt, started ? acc : 0, acc, yo, ys, ro, rows, nc, act, a0, a1, tmp);
+                colnmKernel(tw, pj, qb, 1, pn, rowsBuf + <usize>(pj - k0) * CN_ROWB, bt, started ? acc : 0, acc, yo, ys, ro, rows, nc, act, a0, a1, tmp);
                 started = true;
               }
               let z = <u32>zeros - load<u32>(tapOff + (<usize>tap << 2));
@@ -492,10 +601,10 @@ export function conv2dColNm(x: usize, H: i32, W: i32, xc: i32, OH: i32, OW: i32,
           }
           if (pend) {
             store<u32>(qb, q0); store<u32>(qb, q1, 4); store<u32>(qb, q2, 8); store<u32>(qb, q3, 12);
-            f32_gemm_colnm_4x8(qb, 1, pn, rowsBuf + <usize>(pj - k0) * CN_ROWB, bt, started ? acc : 0, last ? 0 : acc, yo, ys, ro, rows, nc, act, a0, a1, tmp);
+            colnmKernel(tw, pj, qb, 1, pn, rowsBuf + <usize>(pj - k0) * CN_ROWB, bt, started ? acc : 0, last ? 0 : acc, yo, ys, ro, rows, nc, act, a0, a1, tmp);
           } else if (last || !started) {
             // No valid tap in this chunk: still start from the bias (first chunk) and/or finish (last).
-            f32_gemm_colnm_4x8(pg, 1, 0, rowsBuf, bt, started ? acc : 0, last ? 0 : acc, yo, ys, ro, rows, nc, act, a0, a1, tmp);
+            colnmKernel(tw, k0, pg, 1, 0, rowsBuf, bt, started ? acc : 0, last ? 0 : acc, yo, ys, ro, rows, nc, act, a0, a1, tmp);
           }
           g++;
         }

@@ -63,7 +63,7 @@ export function f32_fma_peak(n: i32): f32 {
 }
 
 // Sparse kernels (column-wise N:M conv, DEPrune depthwise): ABI in src/kernels/wasm/README.md.
-export { conv2dColNm as conv2d_colnm } from "./conv-colnm";
+export { conv2dColNm as conv2d_colnm, conv2dColNm4 as conv2d_colnm4 } from "./conv-colnm";
 export { dwconv2dDr as dwconv2d_dr } from "./dwconv-dr";
 export { dwconv2dVs as dwconv2d_vs } from "./dwconv-vs";
 import { convColNmScratchBytes } from "./conv-colnm";
