@@ -1,5 +1,5 @@
 /**
- * Column-wise N:M sparse convolution at tile level (colnm, tile NR = 8), NHWC:
+ * Column-wise N:M sparse convolution at tile level (colnm, tile NR = 8; conv2d_colnm4: tiles of 4), NHWC:
  * Y[P, OC] = X̂[P, K]·W[K, OC] where every tile of 8 output channels keeps the same number Kt of rows
  * of K (k = (ky·kw + kx)·Cin + ci) and skips the others entirely. The im2col gather is fused into
  * the micro-kernel: kept row j of a tile is one byte offset off_j = tapOff[tap] + 4·ci from a pixel's
