@@ -3,6 +3,7 @@
 // summed time of all depthwise layers on the DR kernel and on the dense depthwise kernel (same pruned
 // weights), plus the realised ratio and imbalance overhead the pruning report gives.
 // Usage: node bench/deprune-ablation.mjs [--model mobilenetv2] [--threads 1] [--runs 15]
+import { freeResultPath } from './results-file.mjs';
 import os from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -56,7 +57,7 @@ for (const ratio of [0.5, 0.7]) {
     console.error(rows[rows.length - 1]);
   }
 }
-const out = join(root, 'bench', 'results', `deprune-ablation-${name}-${new Date().toISOString().slice(0, 10)}.md`);
+const out = freeResultPath(join(root, 'bench', 'results'), `deprune-ablation-${name}-${new Date().toISOString().slice(0, 10)}`);
 writeFileSync(out, `# DEPrune ablation on ${name}: DCP vs DCP-B (BWT) vs DCP-BH (HSR)
 
 - date: ${new Date().toISOString()}

@@ -4,6 +4,7 @@
 // Usage: node bench/run-pruned.mjs [--model resnet50] [--threads 2] [--specs colnm:2:4,colnm:1:4,colnm:1:8] [--runs 10]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { freeResultPath } from './results-file.mjs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,11 +27,11 @@ for (const spec of specs) {
   cmds.push(`sparsecnn prune ${model} --method ${spec} -o F.onnx && sparsecnn ${args.slice(0, 1).join(' ')} F.onnx ${args.slice(2).join(' ')}`);
   const b = JSON.parse(sh(args));
   const e = Object.fromEntries(b.engines.map((x) => [x.name, x]));
-  const sparseLayers = e.sparsecnn.kernels.filter((k) => k.kernel === 'conv2d_colnm').length;
+  const sparseLayers = e.sparsecnn.kernels.filter((k) => k.kernel.startsWith('conv2d_colnm')).length;
   rows.push(`| ${spec} | ${(p.totalSparsity * 100).toFixed(1)}% | ${sparseLayers} | ${e.sparsecnn.medianMs.toFixed(1)} | ${e['sparsecnn-dense'].medianMs.toFixed(1)} | **${b.ratios.dense.toFixed(2)}x** | ${e['onnxruntime-node'].medianMs.toFixed(1)} | ${b.ratios['onnxruntime-node'].toFixed(2)} |`);
   console.error(rows[rows.length - 1]);
 }
-const out = join(root, 'bench', 'results', `pruned-${model}-${new Date().toISOString().slice(0, 10)}.md`);
+const out = freeResultPath(join(root, 'bench', 'results'), `pruned-${model}-${new Date().toISOString().slice(0, 10)}`);
 writeFileSync(out, `# ${model}, pruned, on the sparse kernels
 
 - date: ${new Date().toISOString()}

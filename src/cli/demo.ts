@@ -130,7 +130,7 @@ Examples:
         const ps = (await compile(pm, { backend: 'wasm', ...(opts.threads ? { threads: opts.threads } : {}) })) as WasmSession;
         const acc = await evaluateAccuracy(ps, data, pre, { batchSize: 64 });
         const m = await measure(async () => void (await ps.run({ [input]: one })), { warmup: 20, runs: 30 });
-        const sparseLayers = ps.kernelChoices(new Map([[input, one.shape]])).filter((c) => c.kernel === 'conv2d_colnm').length;
+        const sparseLayers = ps.kernelChoices(new Map([[input, one.shape]])).filter((c) => c.kernel.startsWith('conv2d_colnm')).length;
         ps.dispose();
         pruned.push({ method: spec, top1: acc.top1, correct: acc.correct, latencyMs: m.medianMs, speedup: t.medianMs / m.medianMs, sparseLayers });
         out.line(`   ${spec.padEnd(10)} ${(report.totalSparsity * 100).toFixed(0)}% of weights zero, ${sparseLayers} layers on sparse kernels: top-1 ${(acc.top1 * 100).toFixed(2)}% (${acc.correct}/${acc.images}), ${m.medianMs.toFixed(2)} ms, ${(t.medianMs / m.medianMs).toFixed(2)}x dense`);
