@@ -6,8 +6,8 @@
 //    30% l2 filter pruning of the pointwise expansion convs, against DW channel pruning at the same ratios.
 // With --reconstruct N every pruned row is also scored after least-squares reconstruction of its kept
 // weights on the first N training images (src/prune/reconstruct.ts); --match REGEX keeps only the
-// methods it matches (plus dense).
-// Usage: node experiments/pruning-accuracy.mjs [--threads T] [--models a,b] [--reconstruct N] [--match RE] > experiments/results/pruning-accuracy.md
+// methods it matches (plus dense); --tile T prunes colnm with tiles of T output channels (default 8).
+// Usage: node experiments/pruning-accuracy.mjs [--threads T] [--models a,b] [--reconstruct N] [--match RE] [--tile T] > experiments/results/pruning-accuracy.md
 import os from 'node:os';
 import { existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -29,6 +29,7 @@ if (!existsSync(dataFile)) { console.error(`needs ${dataFile}`); process.exit(1)
 const data = loadCifar10(dataFile);
 const reconstruct = arg('--reconstruct') ? Number(arg('--reconstruct')) : undefined;
 const match = arg('--match') ? new RegExp(arg('--match')) : undefined;
+const tile = arg('--tile') ? Number(arg('--tile')) : undefined;
 const train = reconstruct ? loadCifar10Train(join(root, '..', 'shared', 'data', 'cifar10'), reconstruct) : undefined;
 const top1 = async (model) => {
   const s = await compile(model, { backend: 'wasm', threads });
@@ -53,7 +54,8 @@ for (const name of models) {
     if (match && spec !== 'dense' && !match.test(spec + (pw ? ` + PW ${pw}` : ''))) continue;
     const t0 = Date.now();
     let model = base, report;
-    if (spec !== 'dense') ({ model, report } = pruneModel(base, parseMethod(spec), pw ? { pw } : {}));
+    const tiled = tile !== undefined && spec.startsWith('colnm');
+    if (spec !== 'dense') ({ model, report } = pruneModel(base, parseMethod(spec), { ...(pw ? { pw } : {}), ...(tiled ? { tile } : {}) }));
     const r = await top1(model);
     const seconds = (Date.now() - t0) / 1000;
     let rec = '', recTime = '';
@@ -65,7 +67,7 @@ for (const name of models) {
     }
     const dcp = report?.layers.filter((l) => l.deprune) ?? [];
     const imb = dcp.length ? (dcp.reduce((a, l) => a + l.deprune.imbalance, 0) / dcp.length).toFixed(3) : '';
-    const row = `| ${name} | ${spec}${pw ? ` + PW ${pw}` : ''} | ${pct(r)} | ${reconstruct ? `${rec} | ` : ''}${report ? (report.totalSparsity * 100).toFixed(1) + '%' : '0%'} | ${((report?.macsAfter ?? 0) / 1e6 || '').toString().slice(0, 6)} | ${imb} | ${seconds.toFixed(0)} s |${reconstruct ? ` ${recTime} |` : ''}`;
+    const row = `| ${name} | ${spec}${tiled ? ` tile ${tile}` : ''}${pw ? ` + PW ${pw}` : ''} | ${pct(r)} | ${reconstruct ? `${rec} | ` : ''}${report ? (report.totalSparsity * 100).toFixed(1) + '%' : '0%'} | ${((report?.macsAfter ?? 0) / 1e6 || '').toString().slice(0, 6)} | ${imb} | ${seconds.toFixed(0)} s |${reconstruct ? ` ${recTime} |` : ''}`;
     rows.push(row);
     console.error(row);
   }
