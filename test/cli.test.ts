@@ -87,6 +87,21 @@ describe('CLI', () => {
     assert.ok(readFileSync(out).length > 1_000_000);
   });
 
+  it('prune --tile 4 writes a model the engine runs on conv2d_colnm4; a tile without a sparse kernel says so', () => {
+    const t4 = join(tmp, 'r20-t4.onnx');
+    const p = cli('prune', 'resnet20', '--method', 'colnm:2:4', '--tile', '4', '-o', t4, '--json');
+    assert.equal(p.code, 0, p.stderr);
+    assert.doesNotMatch(p.stderr, /no sparse kernel/);
+    const b = cli('bench', t4, '--vs', 'none', '--runs', '1', '--warmup', '1', '--json');
+    assert.equal(b.code, 0, b.stderr);
+    const kernels = (JSON.parse(b.stdout) as { engines: { name: string; kernels?: { kernel: string }[] }[] }).engines[0]!.kernels!.map((k) => k.kernel);
+    assert.equal(kernels.filter((k) => k === 'conv2d_colnm4').length, 18, kernels.join(','));
+    const t3 = cli('prune', 'resnet20', '--method', 'colnm:2:4', '--tile', '3', '-o', join(tmp, 'r20-t3.onnx'), '--json');
+    assert.equal(t3.code, 0, t3.stderr);
+    assert.match(t3.stderr, /colnm tiles of 3 channels have no sparse kernel \(tiles of 8 and 4 do\): the pruned layers run on dense kernels/);
+    assert.equal((JSON.parse(t3.stdout) as { method: string }).method.startsWith('colnm'), true);
+  });
+
   describe('bad input: one clear line, non-zero exit, no stack trace, no hang', () => {
     it('a truncated ONNX file', () => {
       const p = join(tmp, 'truncated.onnx');

@@ -103,6 +103,10 @@ network's own inputs. Zeros stay zero, so the same sparse kernels run. It needs 
       const names = new Set(model.graph.nodes.map((n) => n.name));
       const dense = opts.dense ? opts.dense.split(',').map((s) => s.trim()).filter((s) => s !== '') : [];
       for (const n of [...dense, ...overrides.keys()]) if (!names.has(n)) fail('NOT_FOUND', `no layer '${n}' in ${model.metadata.name}`);
+      const colnmUsed = method.kind === 'colnm' || [...overrides.values()].some((m) => m.kind === 'colnm');
+      if (opts.tile !== undefined && opts.tile !== 8 && opts.tile !== 4 && colnmUsed) {
+        out.note(`note: colnm tiles of ${opts.tile} channels have no sparse kernel (tiles of 8 and 4 do): the pruned layers run on dense kernels`);
+      }
       const pruneOpts = {
         ...(opts.tile !== undefined ? { tile: opts.tile } : {}),
         criterion: parseCriterion(opts.criterion ?? 'l2'),
