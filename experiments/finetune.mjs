@@ -38,8 +38,8 @@ const { values: o } = parseArgs({
     model: { type: 'string', default: 'resnet20' },
     patterns: { type: 'string', default: 'dense,colnm:2:4,colnm:1:4' },
     pw: { type: 'string' },
-    // colnm output channels per tile (default: the sparse kernel's NR = 8); other widths are an
-    // accuracy ablation (the sparse kernel runs tile 8 only; other tiles run dense).
+    // colnm output channels per tile (default 8 = conv2d_colnm's NR; 4 runs on conv2d_colnm4; other
+    // widths are an accuracy ablation and run on dense kernels).
     tile: { type: 'string' },
     epochs: { type: 'string', default: '2' },
     lr: { type: 'string', default: '0.01' },

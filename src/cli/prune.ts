@@ -7,6 +7,7 @@ import type { Model } from '../graph/ir.js';
 import { existsSync } from 'node:fs';
 import { loadCifar10, loadCifar10Train } from '../node/data.js';
 import { checkNewFile } from '../node/files.js';
+import { COLNM_KERNEL_TILES } from '../kernels/wasm/packing.js';
 import { BUNDLED_CIFAR10, defaultCifar10Dir } from '../node/paths.js';
 import { fail } from '../errors.js';
 import { action, fmtCount, Output, parsePositiveInt, parseRatio, table } from './common.js';
@@ -104,8 +105,8 @@ network's own inputs. Zeros stay zero, so the same sparse kernels run. It needs 
       const dense = opts.dense ? opts.dense.split(',').map((s) => s.trim()).filter((s) => s !== '') : [];
       for (const n of [...dense, ...overrides.keys()]) if (!names.has(n)) fail('NOT_FOUND', `no layer '${n}' in ${model.metadata.name}`);
       const colnmUsed = method.kind === 'colnm' || [...overrides.values()].some((m) => m.kind === 'colnm');
-      if (opts.tile !== undefined && opts.tile !== 8 && opts.tile !== 4 && colnmUsed) {
-        out.note(`note: colnm tiles of ${opts.tile} channels have no sparse kernel (tiles of 8 and 4 do): the pruned layers run on dense kernels`);
+      if (opts.tile !== undefined && !COLNM_KERNEL_TILES.some((t) => t === opts.tile) && colnmUsed) {
+        out.note(`note: colnm tiles of ${opts.tile} channels have no sparse kernel (tiles of ${COLNM_KERNEL_TILES.join(' and ')} do): the pruned layers run on dense kernels`);
       }
       const pruneOpts = {
         ...(opts.tile !== undefined ? { tile: opts.tile } : {}),

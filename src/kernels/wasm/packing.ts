@@ -129,12 +129,16 @@ export interface ColNmPacked {
   readonly Kt: number;
 }
 
+/** colnm tile widths with a sparse kernel: 8 (conv2d_colnm, NR) and 4 (conv2d_colnm4); others run dense. */
+export const COLNM_KERNEL_TILES = [8, 4] as const;
+export type ColNmKernelTile = (typeof COLNM_KERNEL_TILES)[number];
+
 /**
  * OIHW [OC][Cin][kh][kw] (zeros where pruned) + each tile's kept rows (colNmMask's keptRows: ascending
  * k = (ky·kw + kx)·Cin + ci) → the conv2d_colnm layout (tile 8) or conv2d_colnm4's (tile 4). Every
  * tile must keep the same count.
  */
-export function packColNmWeights(w: Float32Array, OC: number, Cin: number, kh: number, kw: number, keptRows: readonly Uint32Array[], tile: 4 | 8 = NR): ColNmPacked {
+export function packColNmWeights(w: Float32Array, OC: number, Cin: number, kh: number, kw: number, keptRows: readonly Uint32Array[], tile: ColNmKernelTile = NR): ColNmPacked {
   checkLength('conv weight', w.length, OC * Cin * kh * kw);
   const K = kh * kw * Cin;
   const tiles = Math.ceil(OC / tile);

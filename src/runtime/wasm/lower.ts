@@ -15,6 +15,7 @@ import type { LayerPattern } from '../../prune/metadata.js';
 import type { WeightStore } from './weights.js';
 import { nchwToNhwc, nhwcToNchw } from './layout.js';
 import { dwVsScratchBytes } from '../../kernels/wasm/index.js';
+import { COLNM_KERNEL_TILES, type ColNmKernelTile } from '../../kernels/wasm/packing.js';
 import { nhwcPad, nhwcSlice, runNhwcPad, runNhwcSlice } from './host-ops.js';
 
 /** The weight-packing functions of the kernel library (src/kernels/wasm/packing.ts). */
@@ -26,7 +27,7 @@ export interface Packing {
   packGemmWeights(b: Float32Array, K: number, N: number, transB: boolean): Float32Array;
   packBias(b: Float32Array | undefined, OC: number): Float32Array;
   convScratchBytes(K: number): number;
-  packColNmWeights(w: Float32Array, OC: number, Cin: number, kh: number, kw: number, keptRows: readonly Uint32Array[], tile?: 4 | 8): { values: Float32Array; index: Uint32Array; Kt: number };
+  packColNmWeights(w: Float32Array, OC: number, Cin: number, kh: number, kw: number, keptRows: readonly Uint32Array[], tile?: ColNmKernelTile): { values: Float32Array; index: Uint32Array; Kt: number };
   packDepthwiseDr(w: Float32Array, C: number, kh: number, kw: number): { data: Uint32Array; kept: number };
   packDepthwiseVs(w: Float32Array, C: number, kh: number, kw: number): { data: Uint32Array; kept: number; units: number };
   convColNmScratchBytes(Kt: number, K: number): number;
@@ -312,20 +313,22 @@ export function lower(g: Graph, types: ReadonlyMap<string, ValueType>, store: We
       scratchBytes = Math.max(scratchBytes, pk.convScratchBytes(K));
       const pat = patterns[n.name];
       // Tiles of 8 run on conv2d_colnm, tiles of 4 on conv2d_colnm4; other widths run dense.
-      const colnmTile = pat?.pattern === 'colnm' && G === 1 && (pat.tile === 8 || pat.tile === 4) ? pat.tile : undefined;
-      const colnm = colnmTile !== undefined;
+      const colnmTile = pat?.pattern === 'colnm' && G === 1 ? COLNM_KERNEL_TILES.find((t) => t === pat.tile) : undefined;
       const colnmFn: KernelName = colnmTile === 4 ? 'conv2d_colnm4' : 'conv2d_colnm';
       for (let gi = 0; gi < G; gi++) {
         const wg = w.data.subarray(gi * ocG * K, (gi + 1) * ocG * K);
         const bias = store.get(`bias:${n.inputs[2] ?? ''}:${OC}:${gi}`, () => pk.packBias(b?.data.subarray(gi * ocG, (gi + 1) * ocG), ocG));
-        const tiles = Math.ceil(ocG / pk.NR);
         // Threads split pixels when those dominate the traffic, output-channel tiles when the weights
         // do (few pixels, many channels: deep ResNet layers), so no thread streams all the weights.
+        // `tileWidth`: channels per tile of the kernel called (NR dense, 8 or 4 colnm).
         const byPixel = P >= 4 * pk.MR && P >= ocG;
-        const range: Arg[] = byPixel ? [{ range: 'lo' }, { range: 'hi' }, 0, tiles] : [0, P, { range: 'lo' }, { range: 'hi' }];
-        const split = { total: byPixel ? P : tiles, grain: byPixel ? pk.MR : 1 };
+        const split = (tileWidth: number) => ({ total: byPixel ? P : Math.ceil(ocG / tileWidth), grain: byPixel ? pk.MR : 1 });
+        const epilogue = (tileWidth: number): Arg[] => [
+          { weight: bias }, ocG, val(out, gi * ocG * F32), OC, res === undefined ? 0 : val(res, gi * ocG * F32), ...actArgs(act),
+          ...(byPixel ? [{ range: 'lo' }, { range: 'hi' }, 0, Math.ceil(ocG / tileWidth)] as Arg[] : [0, P, { range: 'lo' }, { range: 'hi' }] as Arg[]),
+          { scratch: true },
+        ];
         const geo = [H, W, C, r.outH, r.outW, kh, kw, sh, sw, dh, dw, r.pads[0], r.pads[1], cinG];
-        const epilogue: Arg[] = [{ weight: bias }, ocG, val(out, gi * ocG * F32), OC, res === undefined ? 0 : val(res, gi * ocG * F32), ...actArgs(act), ...range, { scratch: true }];
         const alts: KernelAlternative[] = [];
         let density = 1;
         if (colnmTile !== undefined) {
@@ -334,18 +337,14 @@ export function lower(g: Graph, types: ReadonlyMap<string, ValueType>, store: We
           scratchBytes = Math.max(scratchBytes, pk.convColNmScratchBytes(packed.Kt, K));
           const values = store.get(`colnm:${n.inputs[1]}`, () => packed.values);
           const index = store.get(`colnmidx:${n.inputs[1]}`, () => packed.index);
-          // The tile range counts this kernel's tiles (4 or 8 channels).
-          const cTiles = Math.ceil(ocG / colnmTile);
-          const cRange: Arg[] = byPixel ? [{ range: 'lo' }, { range: 'hi' }, 0, cTiles] : [0, P, { range: 'lo' }, { range: 'hi' }];
-          const cEpilogue: Arg[] = [...epilogue.slice(0, -5), ...cRange, { scratch: true }];
-          alts.push({ fn: colnmFn, args: [val(x, gi * cinG * F32), ...geo, { weight: values }, { weight: index }, packed.Kt, ...cEpilogue], total: byPixel ? P : cTiles, grain: byPixel ? pk.MR : 1 });
+          alts.push({ fn: colnmFn, args: [val(x, gi * cinG * F32), ...geo, { weight: values }, { weight: index }, packed.Kt, ...epilogue(colnmTile)], ...split(colnmTile) });
         }
         const wpk = () => store.get(`conv:${n.inputs[1]}:${gi}`, () => pk.packConvWeights(wg, ocG, cinG, kh, kw));
-        for (const fn of DENSE_CONV_CANDIDATES) alts.push({ fn, args: [val(x, gi * cinG * F32), ...geo, { weight: wpk() }, ...epilogue], ...split });
-        const signature = `conv2d:${colnm ? `colnm:${density.toFixed(3)}` : 'dense'}|N${N} ${H}x${W}x${cinG}->${r.outH}x${r.outW}x${ocG}|k${kh}x${kw} s${sh}x${sw} d${dh}x${dw} p${r.pads.join(',')}|t${threads}`;
-        const fallback = colnm && density <= (colnmTile === 4 ? SPARSE4_MAX_DENSITY : SPARSE_MAX_DENSITY) ? colnmFn : 'conv2d';
+        for (const fn of DENSE_CONV_CANDIDATES) alts.push({ fn, args: [val(x, gi * cinG * F32), ...geo, { weight: wpk() }, ...epilogue(pk.NR)], ...split(pk.NR) });
+        const signature = `conv2d:${colnmTile !== undefined ? `colnm:${density.toFixed(3)}` : 'dense'}|N${N} ${H}x${W}x${cinG}->${r.outH}x${r.outW}x${ocG}|k${kh}x${kw} s${sh}x${sw} d${dh}x${dw} p${r.pads.join(',')}|t${threads}`;
+        const fallback = colnmTile !== undefined && density <= (colnmTile === 4 ? SPARSE4_MAX_DENSITY : SPARSE_MAX_DENSITY) ? colnmFn : 'conv2d';
         const chosen = alts.find((a) => a.fn === choose(signature, alts.map((a) => a.fn), fallback))!;
-        kernel(n, { ...chosen, reads, writes: [out], signature, alternatives: alts, work: P * ocG * K * (chosen.fn === colnmFn && colnm ? density : 1) });
+        kernel(n, { ...chosen, reads, writes: [out], signature, alternatives: alts, work: P * ocG * K * (chosen.fn === colnmFn && colnmTile !== undefined ? density : 1) });
       }
       return true;
     }
