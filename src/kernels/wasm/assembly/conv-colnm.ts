@@ -295,94 +295,114 @@ export function f32_gemm_colnm_4x4(pb: usize, G: i32, n: i32, w0: usize, bias: u
  */
 export function f32_gemm_colnm_4x8_tiles(pb: usize, G: i32, T: i32, n: i32, w0: usize, wStride: usize, bias0: usize, y0: usize, ys: usize, res0: usize, act: i32, lo: f32, hi: f32, tmp: usize): void {
   for (let g = 0; g < G; g++) {
-  let b0 = <usize>load<u32>(pb), b1 = <usize>load<u32>(pb, 4), b2 = <usize>load<u32>(pb, 8), b3 = <usize>load<u32>(pb, 12);
-  pb += 16;
-  let bias = bias0, y = y0, res = res0;
-  y0 += 4 * ys;
-  if (res0 != 0) res0 += 4 * ys;
-  for (let t = 0; t < T; t++) {
-    let w = w0 + <usize>t * wStride;
-    let c0x0 = f32x4.splat(0.0), c0x1 = f32x4.splat(0.0);
-    if (bias != 0) {
-      c0x0 = v128.load(bias);
-      c0x1 = v128.load(bias, 16);
-      bias += 32;
-    }
-    let c1x0 = c0x0, c1x1 = c0x1, c2x0 = c0x0, c2x1 = c0x1, c3x0 = c0x0, c3x1 = c0x1;
-    let k = n;
-    while (true) {
-      let o0 = <usize>load<u32>(w, 32);
-      let w0x0 = v128.load(w);
-      let w0x1 = v128.load(w, 16);
-      let v0 = v128.load32_splat(b0 + o0);
-      c0x0 = fma(v0, w0x0, c0x0);
-      c0x1 = fma(v0, w0x1, c0x1);
-      let v1 = v128.load32_splat(b1 + o0);
-      c1x0 = fma(v1, w0x0, c1x0);
-      c1x1 = fma(v1, w0x1, c1x1);
-      let v2 = v128.load32_splat(b2 + o0);
-      c2x0 = fma(v2, w0x0, c2x0);
-      c2x1 = fma(v2, w0x1, c2x1);
-      let v3 = v128.load32_splat(b3 + o0);
-      c3x0 = fma(v3, w0x0, c3x0);
-      c3x1 = fma(v3, w0x1, c3x1);
-      if (--k == 0) break;
-      let o1 = <usize>load<u32>(w, CN_ROWB + 32);
-      let w1x0 = v128.load(w, CN_ROWB);
-      let w1x1 = v128.load(w, CN_ROWB + 16);
-      let u0 = v128.load32_splat(b0 + o1);
-      c0x0 = fma(u0, w1x0, c0x0);
-      c0x1 = fma(u0, w1x1, c0x1);
-      let u1 = v128.load32_splat(b1 + o1);
-      c1x0 = fma(u1, w1x0, c1x0);
-      c1x1 = fma(u1, w1x1, c1x1);
-      let u2 = v128.load32_splat(b2 + o1);
-      c2x0 = fma(u2, w1x0, c2x0);
-      c2x1 = fma(u2, w1x1, c2x1);
-      let u3 = v128.load32_splat(b3 + o1);
-      c3x0 = fma(u3, w1x0, c3x0);
-      c3x1 = fma(u3, w1x1, c3x1);
-      w += 2 * CN_ROWB;
-      if (--k == 0) break;
-    }
-    if (act <= 2) {
-      if (res != 0) {
-        c0x0 = f32x4.add(c0x0, v128.load(res));
-        c0x1 = f32x4.add(c0x1, v128.load(res, 16));
-        c1x0 = f32x4.add(c1x0, v128.load(res + ys));
-        c1x1 = f32x4.add(c1x1, v128.load(res + ys, 16));
-        c2x0 = f32x4.add(c2x0, v128.load(res + 2 * ys));
-        c2x1 = f32x4.add(c2x1, v128.load(res + 2 * ys, 16));
-        c3x0 = f32x4.add(c3x0, v128.load(res + 3 * ys));
-        c3x1 = f32x4.add(c3x1, v128.load(res + 3 * ys, 16));
+    let b0 = <usize>load<u32>(pb), b1 = <usize>load<u32>(pb, 4), b2 = <usize>load<u32>(pb, 8), b3 = <usize>load<u32>(pb, 12);
+    pb += 16;
+    let bias = bias0, y = y0, res = res0;
+    y0 += 4 * ys;
+    if (res0 != 0) res0 += 4 * ys;
+    for (let t = 0; t < T; t++) {
+      let w = w0 + <usize>t * wStride;
+      let c0x0 = f32x4.splat(0.0), c0x1 = f32x4.splat(0.0);
+      if (bias != 0) {
+        c0x0 = v128.load(bias);
+        c0x1 = v128.load(bias, 16);
+        bias += 32;
       }
-      if (act == 1) {
-        let z = f32x4.splat(0.0);
-        c0x0 = f32x4.pmax(z, c0x0); c0x1 = f32x4.pmax(z, c0x1);
-        c1x0 = f32x4.pmax(z, c1x0); c1x1 = f32x4.pmax(z, c1x1);
-        c2x0 = f32x4.pmax(z, c2x0); c2x1 = f32x4.pmax(z, c2x1);
-        c3x0 = f32x4.pmax(z, c3x0); c3x1 = f32x4.pmax(z, c3x1);
-      } else if (act == 2) {
-        let vlo = f32x4.splat(lo);
-        let vhi = f32x4.splat(hi);
-        c0x0 = f32x4.pmin(f32x4.pmax(vlo, c0x0), vhi); c0x1 = f32x4.pmin(f32x4.pmax(vlo, c0x1), vhi);
-        c1x0 = f32x4.pmin(f32x4.pmax(vlo, c1x0), vhi); c1x1 = f32x4.pmin(f32x4.pmax(vlo, c1x1), vhi);
-        c2x0 = f32x4.pmin(f32x4.pmax(vlo, c2x0), vhi); c2x1 = f32x4.pmin(f32x4.pmax(vlo, c2x1), vhi);
-        c3x0 = f32x4.pmin(f32x4.pmax(vlo, c3x0), vhi); c3x1 = f32x4.pmin(f32x4.pmax(vlo, c3x1), vhi);
+      let c1x0 = c0x0, c1x1 = c0x1, c2x0 = c0x0, c2x1 = c0x1, c3x0 = c0x0, c3x1 = c0x1;
+      let k = n;
+      while (true) {
+        let o0 = <usize>load<u32>(w, 32);
+        let w0x0 = v128.load(w);
+        let w0x1 = v128.load(w, 16);
+        let v0 = v128.load32_splat(b0 + o0);
+        c0x0 = fma(v0, w0x0, c0x0);
+        c0x1 = fma(v0, w0x1, c0x1);
+        let v1 = v128.load32_splat(b1 + o0);
+        c1x0 = fma(v1, w0x0, c1x0);
+        c1x1 = fma(v1, w0x1, c1x1);
+        let v2 = v128.load32_splat(b2 + o0);
+        c2x0 = fma(v2, w0x0, c2x0);
+        c2x1 = fma(v2, w0x1, c2x1);
+        let v3 = v128.load32_splat(b3 + o0);
+        c3x0 = fma(v3, w0x0, c3x0);
+        c3x1 = fma(v3, w0x1, c3x1);
+        if (--k == 0) break;
+        let o1 = <usize>load<u32>(w, CN_ROWB + 32);
+        let w1x0 = v128.load(w, CN_ROWB);
+        let w1x1 = v128.load(w, CN_ROWB + 16);
+        let u0 = v128.load32_splat(b0 + o1);
+        c0x0 = fma(u0, w1x0, c0x0);
+        c0x1 = fma(u0, w1x1, c0x1);
+        let u1 = v128.load32_splat(b1 + o1);
+        c1x0 = fma(u1, w1x0, c1x0);
+        c1x1 = fma(u1, w1x1, c1x1);
+        let u2 = v128.load32_splat(b2 + o1);
+        c2x0 = fma(u2, w1x0, c2x0);
+        c2x1 = fma(u2, w1x1, c2x1);
+        let u3 = v128.load32_splat(b3 + o1);
+        c3x0 = fma(u3, w1x0, c3x0);
+        c3x1 = fma(u3, w1x1, c3x1);
+        w += 2 * CN_ROWB;
+        if (--k == 0) break;
       }
-      v128.store(y, c0x0); v128.store(y, c0x1, 16);
-      v128.store(y + ys, c1x0); v128.store(y + ys, c1x1, 16);
-      v128.store(y + 2 * ys, c2x0); v128.store(y + 2 * ys, c2x1, 16);
-      v128.store(y + 3 * ys, c3x0); v128.store(y + 3 * ys, c3x1, 16);
-    } else {
-      storeRow(y, res, c0x0, c0x1, 8, act, lo, hi, tmp);
-      storeRow(y + ys, res != 0 ? res + ys : 0, c1x0, c1x1, 8, act, lo, hi, tmp);
-      storeRow(y + 2 * ys, res != 0 ? res + 2 * ys : 0, c2x0, c2x1, 8, act, lo, hi, tmp);
-      storeRow(y + 3 * ys, res != 0 ? res + 3 * ys : 0, c3x0, c3x1, 8, act, lo, hi, tmp);
+      if (act <= 2) {
+        if (res != 0) {
+          c0x0 = f32x4.add(c0x0, v128.load(res));
+          c0x1 = f32x4.add(c0x1, v128.load(res, 16));
+          c1x0 = f32x4.add(c1x0, v128.load(res + ys));
+          c1x1 = f32x4.add(c1x1, v128.load(res + ys, 16));
+          c2x0 = f32x4.add(c2x0, v128.load(res + 2 * ys));
+          c2x1 = f32x4.add(c2x1, v128.load(res + 2 * ys, 16));
+          c3x0 = f32x4.add(c3x0, v128.load(res + 3 * ys));
+          c3x1 = f32x4.add(c3x1, v128.load(res + 3 * ys, 16));
+        }
+        if (act == 1) {
+          let z = f32x4.splat(0.0);
+          c0x0 = f32x4.pmax(z, c0x0); c0x1 = f32x4.pmax(z, c0x1);
+          c1x0 = f32x4.pmax(z, c1x0); c1x1 = f32x4.pmax(z, c1x1);
+          c2x0 = f32x4.pmax(z, c2x0); c2x1 = f32x4.pmax(z, c2x1);
+          c3x0 = f32x4.pmax(z, c3x0); c3x1 = f32x4.pmax(z, c3x1);
+        } else if (act == 2) {
+          let vlo = f32x4.splat(lo);
+          let vhi = f32x4.splat(hi);
+          c0x0 = f32x4.pmin(f32x4.pmax(vlo, c0x0), vhi); c0x1 = f32x4.pmin(f32x4.pmax(vlo, c0x1), vhi);
+          c1x0 = f32x4.pmin(f32x4.pmax(vlo, c1x0), vhi); c1x1 = f32x4.pmin(f32x4.pmax(vlo, c1x1), vhi);
+          c2x0 = f32x4.pmin(f32x4.pmax(vlo, c2x0), vhi); c2x1 = f32x4.pmin(f32x4.pmax(vlo, c2x1), vhi);
+          c3x0 = f32x4.pmin(f32x4.pmax(vlo, c3x0), vhi); c3x1 = f32x4.pmin(f32x4.pmax(vlo, c3x1), vhi);
+        }
+        v128.store(y, c0x0); v128.store(y, c0x1, 16);
+        v128.store(y + ys, c1x0); v128.store(y + ys, c1x1, 16);
+        v128.store(y + 2 * ys, c2x0); v128.store(y + 2 * ys, c2x1, 16);
+        v128.store(y + 3 * ys, c3x0); v128.store(y + 3 * ys, c3x1, 16);
+      } else {
+        storeRow(y, res, c0x0, c0x1, 8, act, lo, hi, tmp);
+        storeRow(y + ys, res != 0 ? res + ys : 0, c1x0, c1x1, 8, act, lo, hi, tmp);
+        storeRow(y + 2 * ys, res != 0 ? res + 2 * ys : 0, c2x0, c2x1, 8, act, lo, hi, tmp);
+        storeRow(y + 3 * ys, res != 0 ? res + 3 * ys : 0, c3x0, c3x1, 8, act, lo, hi, tmp);
+      }
+      y += 32;
+      if (res != 0) res += 32;
     }
-    y += 32;
-    if (res != 0) res += 32;
   }
+}
+
+/**
+ * Kept rows j0..j1 of one tile (values at wsrc: tw floats a row; index entries at idx), prepared at
+ * dst for the micro-kernels: CN_ROWB-byte rows of the tw weights, then the byte offset of the row's
+ * input from a window origin (tapOff[tap] + 4·ci) at byte 32.
+ */
+// @ts-ignore: decorator
+@inline function prepareRows(dst: usize, wsrc: usize, idx: usize, j0: i32, j1: i32, tapOff: usize, tw: i32): void {
+  for (let j = j0; j < j1; j++) {
+    let e = load<u32>(idx + (<usize>j << 2));
+    let row = dst + <usize>(j - j0) * CN_ROWB;
+    if (tw == 8) {
+      v128.store(row, v128.load(wsrc + (<usize>j << 5)));
+      v128.store(row, v128.load(wsrc + (<usize>j << 5), 16), 16);
+    } else {
+      v128.store(row, v128.load(wsrc + (<usize>j << 4)));
+    }
+    store<i32>(row, load<i32>(tapOff + (<usize>(e >>> 16) << 2)) + (<i32>(e & 0xffff) << 2), 32);
   }
 }
 
@@ -421,7 +441,8 @@ function colNmDriver(x: usize, H: i32, W: i32, xc: i32, OH: i32, OW: i32, kh: i3
   let tapOff = seg + (<usize>((K + 4) & ~3) << 2);
   let zeros = tapOff + (<usize>((K + 3) & ~3) << 2);
   let rowsAll = zeros + (<usize>((K + 3) & ~3) << 2);
-  // Tile-inner order for interior groups when every full tile's kept rows fit in one prepared table.
+  // Tile-inner order for interior groups of tiles with at most CN_TKT kept rows (8-wide tiles only),
+  // tB full tiles per batch of prepared rows.
   let tF1 = imin(t1, OC >> 3);
   let tiled = tw == 8 && Kt > 0 && Kt <= CN_TKT && tF1 - t0 >= 2;
   let tB = tiled ? CN_TROWS / Kt : 0;
@@ -490,16 +511,7 @@ function colNmDriver(x: usize, H: i32, W: i32, xc: i32, OH: i32, OW: i32, kh: i3
       for (let tb = t0; tb < tF1; tb += tB) {
         let te = imin(tF1, tb + tB);
         for (let t = tb; t < te; t++) {
-          let idx = index + (<usize>t * <usize>Kt << 2);
-          let wsrc = values + <usize>t * tileWB;
-          let rb = rowsAll + <usize>((t - tb) * Kt) * CN_ROWB;
-          for (let j = 0; j < Kt; j++) {
-            let e = load<u32>(idx + (<usize>j << 2));
-            let row = rb + <usize>j * CN_ROWB;
-            v128.store(row, v128.load(wsrc + (<usize>j << 5)));
-            v128.store(row, v128.load(wsrc + (<usize>j << 5), 16), 16);
-            store<i32>(row, load<i32>(tapOff + (<usize>(e >>> 16) << 2)) + (<i32>(e & 0xffff) << 2), 32);
-          }
+          prepareRows(rowsAll + <usize>((t - tb) * Kt) * CN_ROWB, values + <usize>t * tileWB, index + (<usize>t * <usize>Kt << 2), 0, Kt, tapOff, 8);
         }
         let bt0 = bias != 0 ? bias + (<usize>tb * NR << 2) : 0;
         let g = 0;
@@ -533,18 +545,7 @@ function colNmDriver(x: usize, H: i32, W: i32, xc: i32, OH: i32, OW: i32, kh: i3
       for (let k0 = 0; k0 < Kt; k0 += kc) {
         let k1 = imin(Kt, k0 + kc);
         let first = k0 == 0, last = k1 == Kt;
-        // The chunk's rows, prepared: 8 weights + byte offset from the window origin.
-        for (let j = k0; j < k1; j++) {
-          let e = load<u32>(idx + (<usize>j << 2));
-          let row = rowsBuf + <usize>(j - k0) * CN_ROWB;
-          if (tw == 8) {
-            v128.store(row, v128.load(wsrc + (<usize>j << 5)));
-            v128.store(row, v128.load(wsrc + (<usize>j << 5), 16), 16);
-          } else {
-            v128.store(row, v128.load(wsrc + (<usize>j << 4)));
-          }
-          store<i32>(row, load<i32>(tapOff + (<usize>(e >>> 16) << 2)) + (<i32>(e & 0xffff) << 2), 32);
-        }
+        prepareRows(rowsBuf, wsrc, idx, k0, k1, tapOff, tw);
         let g = 0;
         while (g < ng) {
           let rows = imin(4, np - (g << 2));
