@@ -139,7 +139,7 @@ Examples:
 
       const trainDir = defaultCifar10Dir();
       const hasTrain = existsSync(join(trainDir, 'data_batch_1.bin'));
-      const firstSpec = opts.prune.split(',').map((x) => x.trim()).find((x) => x !== '');
+      const firstSpec = pruned[0]?.method;
       // 4. Refit the first pruned model's kept weights to the dense layer outputs (no training).
       let reconstructed: { method: string; images: number; seconds: number; top1: number; correct: number } | null = null;
       if (firstSpec !== undefined && firstModel !== undefined && opts.reconstructImages > 0) {
@@ -163,7 +163,7 @@ Examples:
           const rs = (await compile(firstModel, { backend: 'wasm', ...(opts.threads ? { threads: opts.threads } : {}) })) as WasmSession;
           const acc = await evaluateAccuracy(rs, data, pre, { batchSize: 64 });
           rs.dispose();
-          const before = pruned.find((x) => x.method === firstSpec)!;
+          const before = pruned[0]!;
           reconstructed = { method: firstSpec, images: calib.count, seconds, top1: acc.top1, correct: acc.correct };
           out.line(`   top-1 ${(before.top1 * 100).toFixed(2)}% → ${(acc.top1 * 100).toFixed(2)}% (${acc.correct}/${acc.images}) in ${seconds.toFixed(0)} s; same zeros, same sparse kernels`);
         }
@@ -201,7 +201,7 @@ Examples:
           const fs = (await compile(fm, { backend: 'wasm', ...(opts.threads ? { threads: opts.threads } : {}) })) as WasmSession;
           const acc = await evaluateAccuracy(fs, data, pre, { batchSize: 64 });
           fs.dispose();
-          const before = reconstructed ?? pruned.find((x) => x.method === firstSpec)!;
+          const before = reconstructed ?? pruned[0]!;
           out.line(`   top-1 ${(before.top1 * 100).toFixed(2)}% → ${(acc.top1 * 100).toFixed(2)}% (${acc.correct}/${acc.images}) after ${r.globalStep} steps in ${r.seconds.toFixed(0)} s`);
           out.line(`   memory of a training step: ${chain.n} stages, ${plan.checkpoints.length} checkpoints; predicted peak ${mib(plan.predictedPeakBytes)}, measured ${mib(peak)}; store-all would need ${mib(storeAll)} (${(storeAll / peak).toFixed(2)}x more)`);
           tuned = { method: firstSpec, images: train.count, steps: r.globalStep, seconds: r.seconds, top1Before: before.top1, top1: acc.top1, correct: acc.correct, planner: plan.planner, checkpoints: plan.checkpoints, predictedPeakBytes: plan.predictedPeakBytes, measuredPeakBytes: peak, storeAllPeakBytes: storeAll };
