@@ -137,6 +137,25 @@ describe('reconstructPruned', () => {
     assert.ok(Math.abs(measured - stem.errorAfter) <= 1e-3 * Math.max(1, stem.errorAfter) + 1e-4, `reported ${stem.errorAfter}, measured ${measured}`);
   });
 
+  it('the wasm products (f32 chunks) refit to the f64 JS oracle\'s weights, and a bad engine name is an error', async () => {
+    for (const method of ['colnm:2:4', 'dcp:0.5']) {
+      const { model: pruned } = pruneModel(dense, parseMethod(method), method.startsWith('dcp') ? { pw: 0.25 } : {});
+      const js = await reconstructPruned(dense, pruned, data, PRE, { images: 48, products: 'js' });
+      const wasm = await reconstructPruned(dense, pruned, data, PRE, { images: 48 });
+      assert.deepEqual(wasm.report.layers.map((l) => l.name), js.report.layers.map((l) => l.name));
+      for (const l of js.report.layers) {
+        const a = weightOf(js.model, l.name), b = weightOf(wasm.model, l.name);
+        const scale = a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+        const worst = a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+        assert.ok(worst <= 1e-3 * scale, `${method} ${l.name}: weights differ by ${worst} (scale ${scale})`);
+        const w = wasm.report.layers.find((x) => x.name === l.name)!;
+        assert.ok(Math.abs(w.errorAfter - l.errorAfter) <= 1e-3 * l.errorAfter + 1e-5, `${method} ${l.name}: error ${w.errorAfter} vs ${l.errorAfter}`);
+      }
+    }
+    const { model: pruned } = pruneModel(dense, parseMethod('colnm:2:4'));
+    await assert.rejects(reconstructPruned(dense, pruned, data, PRE, { products: 'gpu' as 'js' }), /products must be 'wasm' or 'js'/);
+  });
+
   it('a model pruned from another architecture is a clear error', async () => {
     const other: Model = { ...dense, graph: { ...dense.graph, inputs: [{ name: 'input', dtype: 'float32', shape: ['batch', 3, 16, 16] }] } };
     await assert.rejects(reconstructPruned(other, pruneModel(dense, parseMethod('colnm:2:4')).model, data, PRE), /input/);

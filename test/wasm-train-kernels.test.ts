@@ -485,3 +485,49 @@ test('BatchNorm elementwise maps (apply, input gradient) and in-place relu backw
     }
   }
 });
+
+test('matmulTN (AᵀB and column sums on conv2d_wgrad) vs float64, 1 and 2 threads, accumulating', async () => {
+  const rng = new Rng(515);
+  const relaxed = FLAVOURS[FLAVOURS.length - 1]!;
+  const e = await env(relaxed, true);
+  const { call } = await loadKernels(e.mem, { relaxed, shared: true });
+  const pool = await ThreadPool.start(2, e.mem, relaxed, nodeWorkerFactory, call);
+  try {
+    // Reductions off the 4/8 tiles, one row block and many, a Gram (B = A) and a cross product.
+    const shapes: [number, number, number, boolean][] = [[16, 16, 16, true], [27, 8, 48, false], [37, 37, 160, true], [72, 13, 1024, false], [145, 145, 2048, true]];
+    for (const [ka, nbWant, rows, gram] of shapes) {
+      const nb = gram ? ka : nbWant;
+      for (const runner of [undefined, pool]) {
+        reset(e);
+        const ws = workspace(e);
+        const tk = new TrainKernels(e.k, ws, runner === undefined ? {} : { runner, minWorkPerThread: 1 });
+        const a = randArray(rng, rows * ka);
+        const b = gram ? a : randArray(rng, rows * nb);
+        const pa = put(e, a), pb = gram ? pa : put(e, b);
+        const out0 = randArray(rng, nb * ka), sums0 = randArray(rng, nb);
+        const po = put(e, out0), ps = put(e, sums0);
+        tk.matmulTN(pa, ka, pb, nb, rows, po, ps);
+        const want = new Float64Array(nb * ka), abs = new Float64Array(nb * ka), wantS = new Float64Array(nb), absS = new Float64Array(nb);
+        for (let p = 0; p < rows; p++) {
+          for (let o = 0; o < nb; o++) {
+            const bv = b[p * nb + o]!;
+            wantS[o]! += bv;
+            absS[o]! += Math.abs(bv);
+            for (let r = 0; r < ka; r++) {
+              want[o * ka + r]! += a[p * ka + r]! * bv;
+              abs[o * ka + r]! += Math.abs(a[p * ka + r]! * bv);
+            }
+          }
+        }
+        const what = `matmulTN ${ka}x${nb} rows ${rows} ${runner === undefined ? '1 thread' : '2 threads'}`;
+        closeSum(get(e, po, nb * ka), want, abs, out0, what);
+        closeSum(get(e, ps, nb), wantS, absS, sums0, `${what} sums`);
+        assert.equal(ws.live.size, 0, 'workspace not freed');
+        assert.ok(ws.peak <= tk.matmulTNWorkspaceBytes(ka, nb, rows), `${what}: workspace peak above the announced bytes`);
+      }
+    }
+    assert.throws(() => new TrainKernels(e.k, workspace(e)).matmulTN(1024, 4, 1024, 4, 20, 1024, 0), /multiple of 16/);
+  } finally {
+    pool.dispose();
+  }
+});

@@ -28,7 +28,6 @@
 import { fail } from '../errors.js';
 import type { ImageBatch } from '../data/cifar10.js';
 import { batchTensor } from '../data/preprocess.js';
-import { resolveWindow } from '../graph/geometry.js';
 import { inferShapes } from '../graph/infer.js';
 import { FUSION_PASS_NAMES } from '../graph/passes/index.js';
 import type { Graph, Model, Node, NodeOf, Preprocessing } from '../graph/ir.js';
@@ -36,6 +35,7 @@ import { floatTensor, type FloatTensor, type Tensor } from '../graph/tensor.js';
 import { feedInputs } from '../runtime/bind.js';
 import { compile } from '../runtime/session.js';
 import { readPruningMetadata } from './metadata.js';
+import { accumulate, newMoments, WasmProducts, type Moments, type ProductsEngine } from './moments.js';
 
 export interface ReconstructOptions {
   /** Calibration images, taken from the start of the data (default 256). */
@@ -54,8 +54,13 @@ export interface ReconstructOptions {
    * are pruned: 66.21% refitting those alone).
    */
   readonly downstream?: boolean;
-  /** wasm threads for the calibration passes (default 1). */
+  /** wasm threads for the calibration passes and the products (default 1). */
   readonly threads?: number;
+  /**
+   * Where the Gram products run (moments.ts): 'wasm' (default; f32 within chunks of rows, f64
+   * across) or 'js' (f64 throughout, several times slower: the oracle).
+   */
+  readonly products?: ProductsEngine;
   /** Called after each layer is refit (done counts from 1) and once with done = 0 before the first. */
   readonly onLayer?: (done: number, total: number, name: string) => void;
 }
@@ -181,127 +186,6 @@ function targets(dense: Model, pruned: Model, downstream: boolean): Target[] {
   return out;
 }
 
-/** Per group of a conv: Gram matrix of the im2col rows (bias column last) and their products with the targets. */
-interface Moments {
-  readonly k1: number;
-  /** [groups][k1·k1], upper triangle filled. */
-  readonly gram: Float64Array[];
-  /** [groups][k1·ocPerGroup], row-major by reduction index. */
-  readonly cross: Float64Array[];
-  /** Per output channel: Σ y², Σ y. */
-  readonly y2: Float64Array;
-  readonly y1: Float64Array;
-  rows: number;
-}
-
-const BLOCK = 64;
-
-/**
- * out[r·ny + s] += Σ_p xt[r·BLOCK + p]·yt[s·BLOCK + p] for one block of P rows: with yt = xt and
- * `upper` the upper triangle of XᵀX (columns from the row pair's first row on; the one element
- * below the diagonal a pair also computes is never read), otherwise every column of XᵀY. Two rows
- * against four columns per pass, so each loaded element feeds several products (this loop is most
- * of reconstruction's time).
- */
-function addProducts(out: Float64Array, xt: Float64Array, nx: number, yt: Float64Array, ny: number, P: number, upper: boolean): void {
-  for (let r = 0; r < nx; r += 2) {
-    const r0 = r * BLOCK;
-    // An odd last row pairs with itself; its second sums are dropped.
-    const r1 = r + 1 < nx ? r0 + BLOCK : r0;
-    const two = r + 1 < nx;
-    let s = upper ? r : 0;
-    for (; s + 3 < ny; s += 4) {
-      const s0 = s * BLOCK, s1 = s0 + BLOCK, s2 = s1 + BLOCK, s3 = s2 + BLOCK;
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
-      for (let p = 0; p < P; p++) {
-        const x0 = xt[r0 + p]!, x1 = xt[r1 + p]!;
-        const y0 = yt[s0 + p]!, y1 = yt[s1 + p]!, y2 = yt[s2 + p]!, y3 = yt[s3 + p]!;
-        a0 += x0 * y0; a1 += x0 * y1; a2 += x0 * y2; a3 += x0 * y3;
-        b0 += x1 * y0; b1 += x1 * y1; b2 += x1 * y2; b3 += x1 * y3;
-      }
-      const g0 = r * ny + s;
-      out[g0]! += a0; out[g0 + 1]! += a1; out[g0 + 2]! += a2; out[g0 + 3]! += a3;
-      if (two) {
-        const g1 = g0 + ny;
-        out[g1]! += b0; out[g1 + 1]! += b1; out[g1 + 2]! += b2; out[g1 + 3]! += b3;
-      }
-    }
-    for (; s < ny; s++) {
-      const so = s * BLOCK;
-      let a = 0, b = 0;
-      for (let p = 0; p < P; p++) {
-        a += xt[r0 + p]! * yt[so + p]!;
-        b += xt[r1 + p]! * yt[so + p]!;
-      }
-      out[r * ny + s]! += a;
-      if (two) out[(r + 1) * ny + s]! += b;
-    }
-  }
-}
-
-/** Adds the rows of one batch: x the conv's input in the pruned network, y the dense conv's output (both NCHW). */
-function accumulate(mo: Moments, conv: ConvNode, x: FloatTensor, y: FloatTensor, map: Int32Array | undefined, every: number, firstImage: number): void {
-  const [n, C, H, W] = x.shape as [number, number, number, number];
-  const [, OCd, OH, OW] = y.shape as [number, number, number, number];
-  const OC = map?.length ?? OCd;
-  const a = conv.attrs;
-  const win = resolveWindow(a, H, W);
-  if (win.outH !== OH || win.outW !== OW) fail('INVALID_MODEL', `reconstruction: '${conv.name}' output ${OH}x${OW} does not match its window (${win.outH}x${win.outW})`);
-  const [kh, kw] = a.kernelShape;
-  const [sh, sw] = a.strides;
-  const [dh, dw] = a.dilations;
-  const [pt, pl] = win.pads;
-  const G = a.group;
-  const cg = C / G, ocg = OC / G, k1 = mo.k1;
-  // Rows in blocks of BLOCK pixels, transposed (reduction index major) so the Gram updates run over contiguous memory.
-  const xt = new Float64Array(k1 * BLOCK);
-  const yt = new Float64Array(ocg * BLOCK);
-  const plane = OH * OW;
-  // Every `every`-th output pixel of each image, the phase moving from image to image so that
-  // all positions are sampled across the calibration set.
-  const positions = Array.from({ length: n }, (_, img) => {
-    const phase = ((firstImage + img) * 7) % every;
-    const pos: number[] = [];
-    for (let p = phase; p < plane; p += every) pos.push(p);
-    return pos;
-  });
-  for (let g = 0; g < G; g++) {
-    const gram = mo.gram[g]!, cross = mo.cross[g]!;
-    for (let img = 0; img < n; img++) {
-      const pos = positions[img]!;
-      for (let q0 = 0; q0 < pos.length; q0 += BLOCK) {
-        const P = Math.min(BLOCK, pos.length - q0);
-        for (let p = 0; p < P; p++) {
-          const px = pos[q0 + p]!;
-          const oh = Math.floor(px / OW), ow = px % OW;
-          let r = 0;
-          for (let c = 0; c < cg; c++) {
-            const base = (img * C + g * cg + c) * H * W;
-            for (let i = 0; i < kh; i++) {
-              const ih = oh * sh - pt + i * dh;
-              for (let j = 0; j < kw; j++, r++) {
-                const iw = ow * sw - pl + j * dw;
-                xt[r * BLOCK + p] = ih >= 0 && ih < H && iw >= 0 && iw < W ? x.data[base + ih * W + iw]! : 0;
-              }
-            }
-          }
-          xt[r * BLOCK + p] = 1;
-          for (let o = 0; o < ocg; o++) {
-            const oc = g * ocg + o;
-            const v = y.data[(img * OCd + (map === undefined ? oc : map[oc]!)) * plane + px]!;
-            yt[o * BLOCK + p] = v;
-            mo.y2[g * ocg + o]! += v * v;
-            mo.y1[g * ocg + o]! += v;
-          }
-        }
-        addProducts(gram, xt, k1, xt, k1, P, true);
-        addProducts(cross, xt, k1, yt, ocg, P, false);
-      }
-    }
-  }
-  for (const pos of positions) mo.rows += pos.length;
-}
-
 /** Solves (A) z = b in place for each right-hand side, A symmetric positive definite (Cholesky, f64). */
 function choleskySolve(a: Float64Array, m: number, rhs: Float64Array[]): boolean {
   for (let j = 0; j < m; j++) {
@@ -424,66 +308,65 @@ export async function reconstructPruned(dense: Model, pruned: Model, data: Image
   const rowsPerWeight = opts.rowsPerWeight ?? 128;
   if (!(rowsPerWeight > 0)) fail('INVALID_ARGUMENT', `reconstruction: rowsPerWeight must be positive, got ${rowsPerWeight}`);
   if (!(images > 0)) fail('INVALID_ARGUMENT', 'reconstruction needs at least one calibration image');
+  if (opts.products !== undefined && opts.products !== 'wasm' && opts.products !== 'js') fail('INVALID_ARGUMENT', `reconstruction: products must be 'wasm' or 'js', got '${String(opts.products)}'`);
   if (!(damp >= 0) || !Number.isFinite(damp)) fail('INVALID_ARGUMENT', `reconstruction: damp must be a non-negative number, got ${damp}`);
   const din = feedInputs(dense.graph)[0]!, pin = feedInputs(pruned.graph)[0]!;
   const chw = pin.shape.slice(1);
   if (din.shape.slice(1).join() !== chw.join()) fail('INVALID_ARGUMENT', `reconstruction: the dense model's input ${din.shape.join('x')} differs from the pruned model's ${pin.shape.join('x')}`);
   const list = targets(dense, pruned, opts.downstream ?? true);
   const layers: LayerReconstruction[] = [];
+  const products = (opts.products ?? 'wasm') === 'wasm' ? await WasmProducts.start(opts.threads ?? 1) : undefined;
   let model = pruned;
-  opts.onLayer?.(0, list.length, list[0]?.node.name ?? '');
-  // Refits change values, never shapes: one shape inference per model serves every layer.
-  const pTypes = inferShapes(pruned.graph, new Map([[pin.name, [1, ...(chw as number[])]]])).types;
-  const dTypes = inferShapes(dense.graph, new Map([[din.name, [1, ...(chw as number[])]]])).types;
-  for (const [done, { node, denseNode, map }] of list.entries()) {
-    const g = model.graph;
-    const xName = node.inputs[0]!, yName = denseNode.outputs[0]!;
-    const w = floatInit(g, node.inputs[1], `the weight of '${node.name}'`);
-    const [OC, cg, kh, kw] = w.shape as [number, number, number, number];
-    const hasBias = (node.inputs[2] ?? '') !== '';
-    const bias = hasBias ? floatInit(g, node.inputs[2], `the bias of '${node.name}'`).data : new Float32Array(OC);
-    const G = node.attrs.group;
-    const k1 = cg * kh * kw + 1;
-    // Rows beyond rowsPerWeight per unknown add little (neighbouring pixels are alike) and cost k1² each.
-    const plane = dTypes.get(yName)!.shape.slice(2).reduce((a, b) => a * b, 1);
-    const every = Math.max(1, Math.floor((images * plane) / (rowsPerWeight * k1)));
-    const mo: Moments = {
-      k1,
-      gram: Array.from({ length: G }, () => new Float64Array(k1 * k1)),
-      cross: Array.from({ length: G }, () => new Float64Array(k1 * (OC / G))),
-      y2: new Float64Array(OC),
-      y1: new Float64Array(OC),
-      rows: 0,
-    };
-    // A conv reading the model's input needs no pruned-network pass.
-    const ps = xName === pin.name ? undefined : await compile(upTo(model, xName, pTypes.get(xName)!.shape), { backend: 'wasm', threads: opts.threads ?? 1, disablePasses: FUSION_PASS_NAMES });
-    const ds = await compile(upTo(dense, yName, dTypes.get(yName)!.shape), { backend: 'wasm', threads: opts.threads ?? 1, disablePasses: FUSION_PASS_NAMES });
-    try {
-      for (let start = 0; start < images; start += 64) {
-        const n = Math.min(64, images - start);
-        const feed = batchTensor(data, start, n, pre);
-        const xp = ps === undefined ? feed : (await ps.run({ [pin.name]: feed }))[xName]!;
-        const yd = (await ds.run({ [din.name]: batchTensor(data, start, n, pre) }))[yName]!;
-        if (xp.dtype !== 'float32' || yd.dtype !== 'float32') fail('INVALID_MODEL', 'reconstruction: calibration values are not float32');
-        accumulate(mo, node, xp, yd, map, every, start);
+  try {
+    opts.onLayer?.(0, list.length, list[0]?.node.name ?? '');
+    // Refits change values, never shapes: one shape inference per model serves every layer.
+    const pTypes = inferShapes(pruned.graph, new Map([[pin.name, [1, ...(chw as number[])]]])).types;
+    const dTypes = inferShapes(dense.graph, new Map([[din.name, [1, ...(chw as number[])]]])).types;
+    for (const [done, { node, denseNode, map }] of list.entries()) {
+      const g = model.graph;
+      const xName = node.inputs[0]!, yName = denseNode.outputs[0]!;
+      const w = floatInit(g, node.inputs[1], `the weight of '${node.name}'`);
+      const [OC, cg, kh, kw] = w.shape as [number, number, number, number];
+      const hasBias = (node.inputs[2] ?? '') !== '';
+      const bias = hasBias ? floatInit(g, node.inputs[2], `the bias of '${node.name}'`).data : new Float32Array(OC);
+      const G = node.attrs.group;
+      const k1 = cg * kh * kw + 1;
+      // Rows beyond rowsPerWeight per unknown add little (neighbouring pixels are alike) and cost k1² each.
+      const plane = dTypes.get(yName)!.shape.slice(2).reduce((a, b) => a * b, 1);
+      const every = Math.max(1, Math.floor((images * plane) / (rowsPerWeight * k1)));
+      const mo = newMoments(k1, G, OC);
+      // A conv reading the model's input needs no pruned-network pass.
+      const ps = xName === pin.name ? undefined : await compile(upTo(model, xName, pTypes.get(xName)!.shape), { backend: 'wasm', threads: opts.threads ?? 1, disablePasses: FUSION_PASS_NAMES });
+      const ds = await compile(upTo(dense, yName, dTypes.get(yName)!.shape), { backend: 'wasm', threads: opts.threads ?? 1, disablePasses: FUSION_PASS_NAMES });
+      try {
+        for (let start = 0; start < images; start += 64) {
+          const n = Math.min(64, images - start);
+          const feed = batchTensor(data, start, n, pre);
+          const xp = ps === undefined ? feed : (await ps.run({ [pin.name]: feed }))[xName]!;
+          const yd = (await ds.run({ [din.name]: batchTensor(data, start, n, pre) }))[yName]!;
+          if (xp.dtype !== 'float32' || yd.dtype !== 'float32') fail('INVALID_MODEL', 'reconstruction: calibration values are not float32');
+          accumulate(mo, node, xp, yd, map, every, start, products);
+        }
+      } finally {
+        ps?.dispose();
+        ds.dispose();
       }
-    } finally {
-      ps?.dispose();
-      ds.dispose();
+      const r = refit(mo, node, w, bias, damp);
+      const inits = new Map<string, Tensor>(g.initializers);
+      inits.set(node.inputs[1]!, floatTensor(w.shape, r.weight));
+      let nodes = g.nodes;
+      if (hasBias) inits.set(node.inputs[2]!, floatTensor([OC], r.bias));
+      else {
+        const name = `${node.name}.bias_reconstructed`;
+        inits.set(name, floatTensor([OC], r.bias));
+        nodes = g.nodes.map((n): Node => (n === node ? { ...node, inputs: [node.inputs[0]!, node.inputs[1]!, name] } : n));
+      }
+      model = { ...model, graph: { ...g, nodes, initializers: inits } };
+      layers.push({ name: node.name, errorBefore: r.before, errorAfter: r.after });
+      opts.onLayer?.(done + 1, list.length, node.name);
     }
-    const r = refit(mo, node, w, bias, damp);
-    const inits = new Map<string, Tensor>(g.initializers);
-    inits.set(node.inputs[1]!, floatTensor(w.shape, r.weight));
-    let nodes = g.nodes;
-    if (hasBias) inits.set(node.inputs[2]!, floatTensor([OC], r.bias));
-    else {
-      const name = `${node.name}.bias_reconstructed`;
-      inits.set(name, floatTensor([OC], r.bias));
-      nodes = g.nodes.map((n): Node => (n === node ? { ...node, inputs: [node.inputs[0]!, node.inputs[1]!, name] } : n));
-    }
-    model = { ...model, graph: { ...g, nodes, initializers: inits } };
-    layers.push({ name: node.name, errorBefore: r.before, errorAfter: r.after });
-    opts.onLayer?.(done + 1, list.length, node.name);
+  } finally {
+    products?.dispose();
   }
   return { model, report: { images, damp, layers } };
 }

@@ -6,7 +6,7 @@
  * per-thread scratch) is allocated from TrainMemory, so the measured peak still covers every byte.
  * The kernels give the same bits for any thread count, so training is deterministic.
  */
-import { relaxedSimdSupported } from '../kernels/wasm/index.js';
+import { relaxedSimdSupported, type WasmKernels } from '../kernels/wasm/index.js';
 import { TrainKernels } from '../kernels/wasm/train.js';
 import { runtimeContext } from '../runtime/context.js';
 import { loadKernels } from '../runtime/wasm/kernels.js';
@@ -28,14 +28,42 @@ function at(a: Float32Array | undefined): number {
   return a === undefined ? 0 : a.byteOffset;
 }
 
-export async function wasmTrainOps(mem: TrainMemory, threads: number): Promise<WasmTrainContext> {
+/** The training kernels on a TrainMemory, with a worker pool when threads > 1 and the platform allows it. */
+export interface TrainKernelContext {
+  readonly tk: TrainKernels;
+  readonly kernels: WasmKernels;
+  readonly threads: number;
+  readonly relaxed: boolean;
+  dispose(): void;
+}
+
+/**
+ * Loads the kernels into `mem` and starts their worker pool. Every workspace the kernels take comes
+ * from `mem` (tag 'workspace'), and zeroed allocations are filled by SIMD stores from now on (JS
+ * fills on a shared memory are slow).
+ */
+export async function startTrainKernels(mem: TrainMemory, threads: number): Promise<TrainKernelContext> {
   const relaxed = runtimeContext.relaxedSimdEnabled && relaxedSimdSupported();
   const { kernels, call } = await loadKernels(mem.memory, { relaxed, shared: mem.shared });
   const want = mem.shared && runtimeContext.workerFactory !== undefined ? threads : 1;
   const pool = want > 1 ? await ThreadPool.start(want, mem.memory, relaxed, runtimeContext.workerFactory!, call) : undefined;
-  // Zero-initialised buffers (gradients) are filled by SIMD stores: JS fills on a shared memory are slow.
   mem.setZeroFill((ptr, bytes) => kernels.f32_copy_pad(0, 0, ptr, bytes >>> 2));
   const tk = new TrainKernels(kernels, { alloc: (b) => mem.alloc(b, 'workspace'), free: (p) => mem.release(p) }, pool === undefined ? {} : { runner: pool });
+  return {
+    tk,
+    kernels,
+    threads: pool?.threads ?? 1,
+    relaxed,
+    dispose: () => {
+      mem.setZeroFill(undefined);
+      pool?.dispose();
+    },
+  };
+}
+
+export async function wasmTrainOps(mem: TrainMemory, threads: number): Promise<WasmTrainContext> {
+  const ctx = await startTrainKernels(mem, threads);
+  const { tk, kernels } = ctx;
   const refConv = REF_TRAIN_OPS.Conv!;
   const Conv: TrainOp<'Conv'> = {
     needs: refConv.needs,
@@ -93,12 +121,9 @@ export async function wasmTrainOps(mem: TrainMemory, threads: number): Promise<W
   const BatchNormalization = fastBatchNorm(mem, tk);
   return {
     ops: { ...REF_TRAIN_OPS, Conv, Relu, Add, BatchNormalization },
-    threads: pool?.threads ?? 1,
-    relaxed,
-    dispose: () => {
-      mem.setZeroFill(undefined);
-      pool?.dispose();
-    },
+    threads: ctx.threads,
+    relaxed: ctx.relaxed,
+    dispose: ctx.dispose,
   };
 }
 

@@ -349,6 +349,27 @@ export class TrainKernels {
     }
   }
 
+  /** Pixels per row of the 1x1 "image" matmulTN lays its rows out on (conv2d_wgrad blocks whole rows). */
+  static readonly MATMUL_ROW = 16;
+
+  /** Peak workspace bytes of matmulTN. */
+  matmulTNWorkspaceBytes(ka: number, nb: number, rows: number): number {
+    return this.convBackwardWeightWorkspaceBytes(matmulImage(ka, rows), [nb, ka, 1, 1], POINTWISE);
+  }
+
+  /**
+   * out[o·ka + r] += Σ_p a[p·ka + r]·b[p·nb + o] over p < rows (AᵀB of two row-major panels, stored
+   * transposed), and sums[o] += Σ_p b[p·nb + o] (sums 0: skipped). This is the weight gradient of a
+   * 1x1 conv (x = A, dy = B), so it runs on conv2d_wgrad: rows must be a multiple of MATMUL_ROW,
+   * which makes the "image" MATMUL_ROW pixels wide — the kernel blocks whole output rows, and short
+   * rows keep its blocks cache-sized. Zero rows add nothing, so callers pad with them.
+   */
+  matmulTN(a: number, ka: number, b: number, nb: number, rows: number, out: number, sums: number): void {
+    if (rows % TrainKernels.MATMUL_ROW !== 0) throw new Error(`internal error: matmulTN rows ${rows} not a multiple of ${TrainKernels.MATMUL_ROW}`);
+    if (rows === 0) return;
+    this.convBackwardWeight(a, b, out, sums, matmulImage(ka, rows), [nb, ka, 1, 1], POINTWISE);
+  }
+
   // ---- BatchNorm reductions, relu backward (P rows of C dense channels: NHWC with P = N·H·W) ----
 
   /** s1[c] = Σ (x − shift[c]), s2[c] = Σ (x − shift[c])² (written; shift 0: none). Mean = shift + s1/P, var = s2/P − (s1/P)². */
@@ -380,4 +401,12 @@ export class TrainKernels {
   batchNormBackwardDx(dy: number, x: number, P: number, C: number, k: number, u: number, b: number, dx: number, accumulate = true): void {
     this.exec('bn_backward_dx', [dy, x, C, k, u, b, dx, 0, 0, accumulate ? 1 : 0], 7, 8, -1, P, 1, 0, 0, P * C);
   }
+}
+
+/** A 1x1 conv with unit strides and no padding (matmulTN's geometry). */
+const POINTWISE: ConvAttrs = { group: 1, kernelShape: [1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], autoPad: 'NOTSET' };
+
+/** IR shape [1, ka, rows / MATMUL_ROW, MATMUL_ROW] of matmulTN's panel A viewed as an NHWC image. */
+function matmulImage(ka: number, rows: number): Shape4 {
+  return [1, ka, Math.max(1, rows / TrainKernels.MATMUL_ROW), TrainKernels.MATMUL_ROW];
 }
