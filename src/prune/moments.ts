@@ -117,13 +117,13 @@ export class WasmChunk {
     const rows = Math.ceil(n / TrainKernels.MATMUL_ROW) * TrainKernels.MATMUL_ROW;
     // Zero rows up to the kernel's row multiple add nothing to any sum.
     if (rows > n) {
-      this.x.fill(0, n * K, rows * K);
-      this.y.fill(0, n * ny, rows * ny);
+      mem.zero(p.x + n * K * 4, (rows - n) * K * 4);
+      mem.zero(p.y + n * ny * 4, (rows - n) * ny * 4);
     }
-    mem.zero(p.gram, roundUp4(K * K * 4));
-    mem.zero(p.gsum, roundUp4(K * 4));
-    mem.zero(p.cross, roundUp4(ny * K * 4));
-    mem.zero(p.csum, roundUp4(ny * 4));
+    mem.zero(p.gram, K * K * 4);
+    mem.zero(p.gsum, K * 4);
+    mem.zero(p.cross, ny * K * 4);
+    mem.zero(p.csum, ny * 4);
     tk.matmulTN(p.x, K, p.x, K, rows, p.gram, p.gsum);
     tk.matmulTN(p.x, K, p.y, ny, rows, p.cross, p.csum);
     const k1 = mo.k1;
@@ -147,10 +147,6 @@ export class WasmChunk {
   close(): void {
     for (const ptr of Object.values(this.p)) this.mem.release(ptr);
   }
-}
-
-function roundUp4(bytes: number): number {
-  return Math.ceil(bytes / 4) * 4;
 }
 
 const BLOCK = 64;
