@@ -14,6 +14,10 @@
  * train-dense → prune → fine-tune pipeline. --teacher (default: the unpruned --model) is the model
  * distilled from and whose statistics --bn-match restores.
  *
+ * Pattern `keep` fine-tunes --model as it is: a model pruned and fine-tuned by an earlier run keeps its
+ * pruning record, so its masks hold (the next stage of a staged schedule; `dense` on a pruned model
+ * would be the same training but a misleading row name).
+ *
  * Needs `npm run build` and ../shared/data (training batches + test_batch.bin).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -99,17 +103,18 @@ async function accuracy(model) {
 const teacherSession = distill ? await compile(teacherModel, { backend: 'wasm', threads }) : undefined;
 const rows = [];
 for (const pattern of o.patterns.split(',')) {
-  const oneShot = pattern === 'dense' ? base : pruneModel(base, parseMethod(pattern), { ...(o.pw ? { pw: Number(o.pw) } : {}), ...(o.tile ? { tile: Number(o.tile) } : {}) }).model;
+  if (pattern === 'keep' && Object.keys(readPruningMetadata(base)).length === 0) throw new Error(`--patterns keep: ${o.model} has no pruning record; use dense`);
+  const oneShot = pattern === 'dense' || pattern === 'keep' ? base : pruneModel(base, parseMethod(pattern), { ...(o.pw ? { pw: Number(o.pw) } : {}), ...(o.tile ? { tile: Number(o.tile) } : {}) }).model;
   const before = await accuracy(oneShot);
   let pruned = oneShot;
   let reconstructed;
-  if (o.reconstruct && pattern !== 'dense') {
+  if (o.reconstruct && pattern !== 'dense' && pattern !== 'keep') {
     pruned = (await reconstructPruned(base, oneShot, train, pre, { images: Number(o.reconstruct), threads })).model;
     reconstructed = await accuracy(pruned);
   }
-  const trainer = await createTrainer(pruned, { batch: Number(o.batch), threads, checkpoint: o.checkpoint, calibration: { data: train, pre, ...(o['bn-match'] && pattern !== 'dense' ? { reference: teacherModel } : {}) }, ...(distill ? { distill } : {}) });
+  const trainer = await createTrainer(pruned, { batch: Number(o.batch), threads, checkpoint: o.checkpoint, calibration: { data: train, pre, ...(o['bn-match'] && pattern !== 'dense' && pattern !== 'keep' ? { reference: teacherModel } : {}) }, ...(distill ? { distill } : {}) });
   // With statistics matching the unfolded model is no longer the pruned model's function: measure it.
-  const matched = o['bn-match'] && pattern !== 'dense' ? await accuracy(trainer.trainedModel()) : undefined;
+  const matched = o['bn-match'] && pattern !== 'dense' && pattern !== 'keep' ? await accuracy(trainer.trainedModel()) : undefined;
   let runCfg = cfg;
   if (o.dynamic && pattern.startsWith('colnm')) {
     const [ep, refresh = '1', decay = '2e-4'] = o.dynamic.split(':');
@@ -141,7 +146,7 @@ for (const pattern of o.patterns.split(',')) {
     }
     moved = diff / total;
   }
-  const row = { ...(moved !== undefined ? { maskMoved: moved } : {}), command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`, pattern: pattern + (o.pw && pattern !== 'dense' ? ` + pw ${o.pw}` : '') + (o.tile && pattern.startsWith('colnm') ? ` tile ${o.tile}` : ''), before: before.correct, ...(reconstructed ? { reconstructed: reconstructed.correct } : {}), ...(matched ? { matched: matched.correct } : {}), after: after.correct, images: test.count, seconds: r.seconds, steps: r.globalStep };
+  const row = { ...(moved !== undefined ? { maskMoved: moved } : {}), command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`, pattern: pattern + (o.pw && pattern !== 'dense' && pattern !== 'keep' ? ` + pw ${o.pw}` : '') + (o.tile && pattern.startsWith('colnm') ? ` tile ${o.tile}` : ''), before: before.correct, ...(reconstructed ? { reconstructed: reconstructed.correct } : {}), ...(matched ? { matched: matched.correct } : {}), after: after.correct, images: test.count, seconds: r.seconds, steps: r.globalStep };
   rows.push(row);
   process.stderr.write(`${JSON.stringify(row)}\n`);
 }
