@@ -156,6 +156,23 @@ describe('reconstructPruned', () => {
     await assert.rejects(reconstructPruned(dense, pruned, data, PRE, { products: 'gpu' as 'js' }), /products must be 'wasm' or 'js'/);
   });
 
+  it('dense targets come from one dense pass per window of layers: any budget gives the same refit', async () => {
+    // 150 images: three calibration batches, the last partial; 8 rows per unknown: sampled pixels
+    // whose phase moves across batch boundaries.
+    const many = randomImages(150, 4);
+    for (const method of ['colnm:2:4', 'dcp:0.5']) {
+      const { model: pruned } = pruneModel(dense, parseMethod(method), method.startsWith('dcp') ? { pw: 0.25 } : {});
+      const opts = { images: 150, rowsPerWeight: 8 };
+      const one = await reconstructPruned(dense, pruned, many, PRE, opts);
+      // A budget below any layer's targets: one layer per window, i.e. a dense pass per layer.
+      const each = await reconstructPruned(dense, pruned, many, PRE, { ...opts, targetCacheBytes: 1 });
+      assert.deepEqual(each.report, one.report, method);
+      for (const l of one.report.layers) assert.deepEqual(weightOf(each.model, l.name), weightOf(one.model, l.name), `${method} ${l.name}`);
+    }
+    const { model: pruned } = pruneModel(dense, parseMethod('colnm:2:4'));
+    await assert.rejects(reconstructPruned(dense, pruned, data, PRE, { targetCacheBytes: 0 }), /targetCacheBytes must be positive/);
+  });
+
   it('a model pruned from another architecture is a clear error', async () => {
     const other: Model = { ...dense, graph: { ...dense.graph, inputs: [{ name: 'input', dtype: 'float32', shape: ['batch', 3, 16, 16] }] } };
     await assert.rejects(reconstructPruned(other, pruneModel(dense, parseMethod('colnm:2:4')).model, data, PRE), /input/);

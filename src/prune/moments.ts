@@ -194,12 +194,68 @@ function addProducts(out: Float64Array, xt: Float64Array, nx: number, yt: Float6
 }
 
 /**
- * Adds the rows of one batch: x the conv's input in the pruned network, y the dense conv's output
- * (both NCHW), every `every`-th output pixel of each image. `wasm` undefined: the JS engine.
+ * Output pixels sampled from calibration image `image`: every `every`-th of the plane, the phase
+ * moving from image to image so that all positions are sampled across the calibration set.
  */
-export function accumulate(mo: Moments, conv: ConvNode, x: FloatTensor, y: FloatTensor, map: Int32Array | undefined, every: number, firstImage: number, wasm?: WasmProducts): void {
+export function samplePositions(image: number, every: number, plane: number): number[] {
+  const pos: number[] = [];
+  for (let p = (image * 7) % every; p < plane; p += every) pos.push(p);
+  return pos;
+}
+
+/**
+ * The dense layer's output at the sampled pixels of every calibration image, gathered once by a
+ * pass of the dense network that serves many layers (reconstruct.ts) instead of recomputing the
+ * dense prefix for each layer. Layout: row r = (image, q-th sampled pixel of that image), rows of
+ * image i from rowStart[i], each row all `channels` dense output channels: data[r·channels + c].
+ */
+export interface SampledTargets {
+  readonly channels: number;
+  readonly outH: number;
+  readonly outW: number;
+  readonly every: number;
+  /** [images + 1]: first row of each image. */
+  readonly rowStart: Int32Array;
+  readonly data: Float32Array;
+}
+
+/** Bytes the sampled targets of a layer take (before allocating them). */
+export function sampledTargetBytes(images: number, channels: number, plane: number, every: number): number {
+  let rows = 0;
+  for (let i = 0; i < images; i++) {
+    const phase = (i * 7) % every;
+    if (phase < plane) rows += Math.ceil((plane - phase) / every);
+  }
+  return rows * channels * 4;
+}
+
+export function newSampledTargets(images: number, channels: number, outH: number, outW: number, every: number): SampledTargets {
+  const rowStart = new Int32Array(images + 1);
+  for (let i = 0; i < images; i++) rowStart[i + 1] = rowStart[i]! + samplePositions(i, every, outH * outW).length;
+  return { channels, outH, outW, every, rowStart, data: new Float32Array(rowStart[images]! * channels) };
+}
+
+/** Gathers the sampled pixels of a batch of dense outputs y (NCHW, images firstImage…) into `t`. */
+export function gatherTargets(t: SampledTargets, y: FloatTensor, firstImage: number): void {
+  const [n, C, H, W] = y.shape as [number, number, number, number];
+  if (C !== t.channels || H !== t.outH || W !== t.outW || firstImage + n > t.rowStart.length - 1) fail('SHAPE_MISMATCH', `reconstruction: dense output ${y.shape.join('x')} (images from ${firstImage}) does not fit its sampled targets`);
+  const plane = H * W;
+  for (let img = 0; img < n; img++) {
+    let r = t.rowStart[firstImage + img]!;
+    for (const px of samplePositions(firstImage + img, t.every, plane)) {
+      const row = r++ * C;
+      for (let c = 0; c < C; c++) t.data[row + c] = y.data[(img * C + c) * plane + px]!;
+    }
+  }
+}
+
+/**
+ * Adds the rows of one batch: x the conv's input in the pruned network (NCHW, images firstImage…),
+ * against the dense conv's output at the sampled pixels (`targets`). `wasm` undefined: the JS engine.
+ */
+export function accumulate(mo: Moments, conv: ConvNode, x: FloatTensor, targets: SampledTargets, map: Int32Array | undefined, firstImage: number, wasm?: WasmProducts): void {
   const [n, C, H, W] = x.shape as [number, number, number, number];
-  const [, OCd, OH, OW] = y.shape as [number, number, number, number];
+  const { channels: OCd, outH: OH, outW: OW, every } = targets;
   const OC = map?.length ?? OCd;
   const a = conv.attrs;
   const win = resolveWindow(a, H, W);
@@ -211,14 +267,7 @@ export function accumulate(mo: Moments, conv: ConvNode, x: FloatTensor, y: Float
   const G = a.group;
   const cg = C / G, ocg = OC / G, k1 = mo.k1, K = k1 - 1;
   const plane = OH * OW;
-  // Every `every`-th output pixel of each image, the phase moving from image to image so that
-  // all positions are sampled across the calibration set.
-  const positions = Array.from({ length: n }, (_, img) => {
-    const phase = ((firstImage + img) * 7) % every;
-    const pos: number[] = [];
-    for (let p = phase; p < plane; p += every) pos.push(p);
-    return pos;
-  });
+  const positions = Array.from({ length: n }, (_, img) => samplePositions(firstImage + img, every, plane));
   /** Writes pixel px's im2col vector (group g of image img) to out[off + r·stride], r < K. */
   const im2col = (out: Float32Array | Float64Array, off: number, stride: number, img: number, g: number, px: number): void => {
     const oh = Math.floor(px / OW), ow = px % OW;
@@ -235,10 +284,10 @@ export function accumulate(mo: Moments, conv: ConvNode, x: FloatTensor, y: Float
       }
     }
   };
-  /** Dense target of output channel o (group g) at pixel px of image img; also adds it to Σy, Σy². */
-  const target = (img: number, g: number, o: number, px: number): number => {
+  /** Dense target of output channel o (group g) at the q-th sampled pixel of image img; also adds it to Σy, Σy². */
+  const target = (img: number, g: number, o: number, q: number): number => {
     const oc = g * ocg + o;
-    const v = y.data[(img * OCd + (map === undefined ? oc : map[oc]!)) * plane + px]!;
+    const v = targets.data[(targets.rowStart[firstImage + img]! + q) * OCd + (map === undefined ? oc : map[oc]!)]!;
     mo.y2[oc]! += v * v;
     mo.y1[oc]! += v;
     return v;
@@ -249,15 +298,16 @@ export function accumulate(mo: Moments, conv: ConvNode, x: FloatTensor, y: Float
       let xv = chunk.x, yv = chunk.y;
       for (let g = 0; g < G; g++) {
         for (let img = 0; img < n; img++) {
-          for (const px of positions[img]!) {
+          const pos = positions[img]!;
+          for (let q = 0; q < pos.length; q++) {
             if (chunk.count === chunk.capacity) {
               chunk.flush(mo, g);
               xv = chunk.x;
               yv = chunk.y;
             }
             const r = chunk.count++;
-            im2col(xv, r * K, 1, img, g, px);
-            for (let o = 0; o < ocg; o++) yv[r * ocg + o] = target(img, g, o, px);
+            im2col(xv, r * K, 1, img, g, pos[q]!);
+            for (let o = 0; o < ocg; o++) yv[r * ocg + o] = target(img, g, o, q);
           }
         }
         chunk.flush(mo, g);
@@ -281,7 +331,7 @@ export function accumulate(mo: Moments, conv: ConvNode, x: FloatTensor, y: Float
             const px = pos[q0 + p]!;
             im2col(xt, p, BLOCK, img, g, px);
             xt[K * BLOCK + p] = 1;
-            for (let o = 0; o < ocg; o++) yt[o * BLOCK + p] = target(img, g, o, px);
+            for (let o = 0; o < ocg; o++) yt[o * BLOCK + p] = target(img, g, o, q0 + p);
           }
           addProducts(gram, xt, k1, xt, k1, P, true);
           addProducts(cross, xt, k1, yt, ocg, P, false);

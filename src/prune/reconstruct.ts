@@ -35,7 +35,7 @@ import { floatTensor, type FloatTensor, type Tensor } from '../graph/tensor.js';
 import { feedInputs } from '../runtime/bind.js';
 import { compile } from '../runtime/session.js';
 import { readPruningMetadata } from './metadata.js';
-import { accumulate, newMoments, WasmProducts, type Moments, type ProductsEngine } from './moments.js';
+import { accumulate, gatherTargets, newMoments, newSampledTargets, sampledTargetBytes, WasmProducts, type Moments, type ProductsEngine, type SampledTargets } from './moments.js';
 
 export interface ReconstructOptions {
   /** Calibration images, taken from the start of the data (default 256). */
@@ -61,6 +61,13 @@ export interface ReconstructOptions {
    * across) or 'js' (f64 throughout, several times slower: the oracle).
    */
   readonly products?: ProductsEngine;
+  /**
+   * Most bytes of dense targets held at once (default 256 MiB). The dense layer outputs at the
+   * sampled pixels come from one pass of the dense network per window of consecutive layers whose
+   * targets fit this budget, not from a dense prefix recomputed for every layer; a layer larger
+   * than the budget gets a window of its own.
+   */
+  readonly targetCacheBytes?: number;
   /** Called after each layer is refit (done counts from 1) and once with done = 0 before the first. */
   readonly onLayer?: (done: number, total: number, name: string) => void;
 }
@@ -292,9 +299,42 @@ function refit(mo: Moments, conv: ConvNode, w: FloatTensor, bias: Float32Array, 
   return { weight, bias: outBias, before: errBefore / denom, after: errAfter / denom };
 }
 
-/** The model cut down to what computes `value` (dead-code elimination drops the rest when it compiles). */
-function upTo(model: Model, value: string, shape: readonly number[]): Model {
-  return { ...model, graph: { ...model.graph, outputs: [{ name: value, dtype: 'float32', shape: ['batch', ...shape.slice(1)] }] } };
+/** The model cut down to what computes `values` (dead-code elimination drops the rest when it compiles). */
+function upTo(model: Model, values: ReadonlyMap<string, readonly number[]>): Model {
+  const outputs = [...values].map(([name, shape]) => ({ name, dtype: 'float32' as const, shape: ['batch', ...shape.slice(1)] }));
+  return { ...model, graph: { ...model.graph, outputs } };
+}
+
+/** A layer to refit with what its dense targets need. */
+interface Planned extends Target {
+  readonly k1: number;
+  /** Every how many output pixels a row is taken. */
+  readonly every: number;
+  /** Dense output shape, NCHW with batch 1. */
+  readonly yShape: readonly number[];
+  readonly bytes: number;
+}
+
+const CALIBRATION_BATCH = 64;
+
+/** One pass of the dense network over the calibration images: each layer's outputs at its sampled pixels. */
+async function denseTargets(dense: Model, input: string, window: readonly Planned[], data: ImageBatch, pre: Preprocessing, images: number, threads: number): Promise<SampledTargets[]> {
+  const outputs = new Map(window.map((p) => [p.denseNode.outputs[0]!, p.yShape] as const));
+  const out = window.map((p) => newSampledTargets(images, p.yShape[1]!, p.yShape[2]!, p.yShape[3]!, p.every));
+  const ds = await compile(upTo(dense, outputs), { backend: 'wasm', threads, disablePasses: FUSION_PASS_NAMES });
+  try {
+    for (let start = 0; start < images; start += CALIBRATION_BATCH) {
+      const r = await ds.run({ [input]: batchTensor(data, start, Math.min(CALIBRATION_BATCH, images - start), pre) });
+      for (const [i, p] of window.entries()) {
+        const y = r[p.denseNode.outputs[0]!]!;
+        if (y.dtype !== 'float32') fail('INVALID_MODEL', 'reconstruction: calibration values are not float32');
+        gatherTargets(out[i]!, y, start);
+      }
+    }
+  } finally {
+    ds.dispose();
+  }
+  return out;
 }
 
 /**
@@ -313,57 +353,66 @@ export async function reconstructPruned(dense: Model, pruned: Model, data: Image
   const din = feedInputs(dense.graph)[0]!, pin = feedInputs(pruned.graph)[0]!;
   const chw = pin.shape.slice(1);
   if (din.shape.slice(1).join() !== chw.join()) fail('INVALID_ARGUMENT', `reconstruction: the dense model's input ${din.shape.join('x')} differs from the pruned model's ${pin.shape.join('x')}`);
-  const list = targets(dense, pruned, opts.downstream ?? true);
+  const cacheBytes = opts.targetCacheBytes ?? 256 * 2 ** 20;
+  if (!(cacheBytes > 0)) fail('INVALID_ARGUMENT', `reconstruction: targetCacheBytes must be positive, got ${cacheBytes}`);
+  const threads = opts.threads ?? 1;
+  // Refits change values, never shapes: one shape inference per model serves every layer.
+  const pTypes = inferShapes(pruned.graph, new Map([[pin.name, [1, ...(chw as number[])]]])).types;
+  const dTypes = inferShapes(dense.graph, new Map([[din.name, [1, ...(chw as number[])]]])).types;
+  const list: Planned[] = targets(dense, pruned, opts.downstream ?? true).map((t) => {
+    const [, cg, kh, kw] = floatInit(pruned.graph, t.node.inputs[1], `the weight of '${t.node.name}'`).shape as [number, number, number, number];
+    const k1 = cg * kh * kw + 1;
+    const yShape = dTypes.get(t.denseNode.outputs[0]!)!.shape as number[];
+    const plane = yShape[2]! * yShape[3]!;
+    // Rows beyond rowsPerWeight per unknown add little (neighbouring pixels are alike) and cost k1² each.
+    const every = Math.max(1, Math.floor((images * plane) / (rowsPerWeight * k1)));
+    return { ...t, k1, every, yShape, bytes: sampledTargetBytes(images, yShape[1]!, plane, every) };
+  });
   const layers: LayerReconstruction[] = [];
-  const products = (opts.products ?? 'wasm') === 'wasm' ? await WasmProducts.start(opts.threads ?? 1) : undefined;
+  const products = (opts.products ?? 'wasm') === 'wasm' ? await WasmProducts.start(threads) : undefined;
   let model = pruned;
   try {
     opts.onLayer?.(0, list.length, list[0]?.node.name ?? '');
-    // Refits change values, never shapes: one shape inference per model serves every layer.
-    const pTypes = inferShapes(pruned.graph, new Map([[pin.name, [1, ...(chw as number[])]]])).types;
-    const dTypes = inferShapes(dense.graph, new Map([[din.name, [1, ...(chw as number[])]]])).types;
-    for (const [done, { node, denseNode, map }] of list.entries()) {
-      const g = model.graph;
-      const xName = node.inputs[0]!, yName = denseNode.outputs[0]!;
-      const w = floatInit(g, node.inputs[1], `the weight of '${node.name}'`);
-      const [OC, cg, kh, kw] = w.shape as [number, number, number, number];
-      const hasBias = (node.inputs[2] ?? '') !== '';
-      const bias = hasBias ? floatInit(g, node.inputs[2], `the bias of '${node.name}'`).data : new Float32Array(OC);
-      const G = node.attrs.group;
-      const k1 = cg * kh * kw + 1;
-      // Rows beyond rowsPerWeight per unknown add little (neighbouring pixels are alike) and cost k1² each.
-      const plane = dTypes.get(yName)!.shape.slice(2).reduce((a, b) => a * b, 1);
-      const every = Math.max(1, Math.floor((images * plane) / (rowsPerWeight * k1)));
-      const mo = newMoments(k1, G, OC);
-      // A conv reading the model's input needs no pruned-network pass.
-      const ps = xName === pin.name ? undefined : await compile(upTo(model, xName, pTypes.get(xName)!.shape), { backend: 'wasm', threads: opts.threads ?? 1, disablePasses: FUSION_PASS_NAMES });
-      const ds = await compile(upTo(dense, yName, dTypes.get(yName)!.shape), { backend: 'wasm', threads: opts.threads ?? 1, disablePasses: FUSION_PASS_NAMES });
-      try {
-        for (let start = 0; start < images; start += 64) {
-          const n = Math.min(64, images - start);
-          const feed = batchTensor(data, start, n, pre);
-          const xp = ps === undefined ? feed : (await ps.run({ [pin.name]: feed }))[xName]!;
-          const yd = (await ds.run({ [din.name]: batchTensor(data, start, n, pre) }))[yName]!;
-          if (xp.dtype !== 'float32' || yd.dtype !== 'float32') fail('INVALID_MODEL', 'reconstruction: calibration values are not float32');
-          accumulate(mo, node, xp, yd, map, every, start, products);
+    for (let first = 0; first < list.length; ) {
+      let end = first + 1, bytes = list[first]!.bytes;
+      while (end < list.length && bytes + list[end]!.bytes <= cacheBytes) bytes += list[end++]!.bytes;
+      const window = list.slice(first, end);
+      const cached = await denseTargets(dense, din.name, window, data, pre, images, threads);
+      for (const [i, { node, map, k1 }] of window.entries()) {
+        const g = model.graph;
+        const xName = node.inputs[0]!;
+        const w = floatInit(g, node.inputs[1], `the weight of '${node.name}'`);
+        const OC = w.shape[0]!;
+        const hasBias = (node.inputs[2] ?? '') !== '';
+        const bias = hasBias ? floatInit(g, node.inputs[2], `the bias of '${node.name}'`).data : new Float32Array(OC);
+        const mo = newMoments(k1, node.attrs.group, OC);
+        // A conv reading the model's input needs no pruned-network pass.
+        const ps = xName === pin.name ? undefined : await compile(upTo(model, new Map([[xName, pTypes.get(xName)!.shape]])), { backend: 'wasm', threads, disablePasses: FUSION_PASS_NAMES });
+        try {
+          for (let start = 0; start < images; start += CALIBRATION_BATCH) {
+            const feed = batchTensor(data, start, Math.min(CALIBRATION_BATCH, images - start), pre);
+            const xp = ps === undefined ? feed : (await ps.run({ [pin.name]: feed }))[xName]!;
+            if (xp.dtype !== 'float32') fail('INVALID_MODEL', 'reconstruction: calibration values are not float32');
+            accumulate(mo, node, xp, cached[i]!, map, start, products);
+          }
+        } finally {
+          ps?.dispose();
         }
-      } finally {
-        ps?.dispose();
-        ds.dispose();
+        const r = refit(mo, node, w, bias, damp);
+        const inits = new Map<string, Tensor>(g.initializers);
+        inits.set(node.inputs[1]!, floatTensor(w.shape, r.weight));
+        let nodes = g.nodes;
+        if (hasBias) inits.set(node.inputs[2]!, floatTensor([OC], r.bias));
+        else {
+          const name = `${node.name}.bias_reconstructed`;
+          inits.set(name, floatTensor([OC], r.bias));
+          nodes = g.nodes.map((n): Node => (n === node ? { ...node, inputs: [node.inputs[0]!, node.inputs[1]!, name] } : n));
+        }
+        model = { ...model, graph: { ...g, nodes, initializers: inits } };
+        layers.push({ name: node.name, errorBefore: r.before, errorAfter: r.after });
+        opts.onLayer?.(first + i + 1, list.length, node.name);
       }
-      const r = refit(mo, node, w, bias, damp);
-      const inits = new Map<string, Tensor>(g.initializers);
-      inits.set(node.inputs[1]!, floatTensor(w.shape, r.weight));
-      let nodes = g.nodes;
-      if (hasBias) inits.set(node.inputs[2]!, floatTensor([OC], r.bias));
-      else {
-        const name = `${node.name}.bias_reconstructed`;
-        inits.set(name, floatTensor([OC], r.bias));
-        nodes = g.nodes.map((n): Node => (n === node ? { ...node, inputs: [node.inputs[0]!, node.inputs[1]!, name] } : n));
-      }
-      model = { ...model, graph: { ...g, nodes, initializers: inits } };
-      layers.push({ name: node.name, errorBefore: r.before, errorAfter: r.after });
-      opts.onLayer?.(done + 1, list.length, node.name);
+      first = end;
     }
   } finally {
     products?.dispose();
