@@ -29,6 +29,20 @@ function tinyNet(seed: number): Model {
   return { graph: b.build(), opset: 14, metadata: { name: 'tiny', preprocessing: PRE } };
 }
 
+/** Two residual blocks: the block input is read again after the block's convs (a held value across refits). */
+function residualNet(seed: number): Model {
+  const b = new GraphBuilder('res', seed);
+  let x = b.input('input', ['batch', 3, 8, 8]);
+  x = b.relu(b.conv(x, 8, { kernel: 3, bias: true }, 'stem'), 'r0');
+  for (const k of [1, 2]) {
+    const y = b.relu(b.conv(x, 8, { kernel: 3, bias: true }, `b${k}.c1`), `b${k}.r1`);
+    x = b.relu(b.add(x, b.conv(y, 8, { kernel: 3, bias: true }, `b${k}.c2`), `b${k}.add`), `b${k}.r2`);
+  }
+  x = b.flatten(b.globalAvgPool(x, 'gap'), 'flat');
+  b.output(b.linear(x, 10, 'fc'), 'logits');
+  return { graph: b.build(), opset: 14, metadata: { name: 'res', preprocessing: PRE } };
+}
+
 function randomImages(count: number, seed: number): ImageBatch {
   const rng = new Rng(seed);
   const pixels = new Uint8Array(count * 3 * 64);
@@ -171,6 +185,26 @@ describe('reconstructPruned', () => {
     }
     const { model: pruned } = pruneModel(dense, parseMethod('colnm:2:4'));
     await assert.rejects(reconstructPruned(dense, pruned, data, PRE, { targetCacheBytes: 0 }), /targetCacheBytes must be positive/);
+  });
+
+  it('the pruned network\'s values held between layers give the same refit as a prefix per layer', async () => {
+    const many = randomImages(100, 6);
+    for (const net of [dense, residualNet(2)]) {
+      const { model: pruned } = pruneModel(net, parseMethod('colnm:1:4'), { allLayers: true });
+      const held = await reconstructPruned(net, pruned, many, PRE, { images: 100 });
+      // Budget 0: nothing is held, every conv's input is computed from the model input.
+      const prefix = await reconstructPruned(net, pruned, many, PRE, { images: 100, valueCacheBytes: 0 });
+      assert.ok(held.report.layers.length >= 4, held.report.layers.map((l) => l.name).join());
+      assert.deepEqual(held.report, prefix.report, net.metadata.name);
+      for (const l of held.report.layers) assert.deepEqual(weightOf(held.model, l.name), weightOf(prefix.model, l.name), `${net.metadata.name} ${l.name}`);
+      // And the reported errors are those of the refit model, measured independently.
+      for (const l of held.report.layers.slice(-2)) {
+        const measured = await measuredError(net, held.model, l.name, many);
+        assert.ok(Math.abs(measured - l.errorAfter) <= 1e-3 * Math.max(1, l.errorAfter) + 1e-4, `${l.name}: reported ${l.errorAfter}, measured ${measured}`);
+      }
+    }
+    const { model: pruned } = pruneModel(dense, parseMethod('colnm:2:4'));
+    await assert.rejects(reconstructPruned(dense, pruned, data, PRE, { valueCacheBytes: -1 }), /valueCacheBytes must be a non-negative number/);
   });
 
   it('a model pruned from another architecture is a clear error', async () => {

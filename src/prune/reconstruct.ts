@@ -35,6 +35,7 @@ import { floatTensor, type FloatTensor, type Tensor } from '../graph/tensor.js';
 import { feedInputs } from '../runtime/bind.js';
 import { compile } from '../runtime/session.js';
 import { readPruningMetadata } from './metadata.js';
+import { CALIBRATION_BATCH, PrunedValues } from './calibration.js';
 import { accumulate, gatherTargets, newMoments, newSampledTargets, sampledTargetBytes, WasmProducts, type Moments, type ProductsEngine, type SampledTargets } from './moments.js';
 
 export interface ReconstructOptions {
@@ -68,6 +69,12 @@ export interface ReconstructOptions {
    * than the budget gets a window of its own.
    */
   readonly targetCacheBytes?: number;
+  /**
+   * Most bytes of the pruned network's values held between layers (default 512 MiB; calibration.ts):
+   * each conv's input is computed from the values held for the nodes still to run, so every node
+   * runs once. Past the budget, each input is computed from the model input (a prefix per layer).
+   */
+  readonly valueCacheBytes?: number;
   /** Called after each layer is refit (done counts from 1) and once with done = 0 before the first. */
   readonly onLayer?: (done: number, total: number, name: string) => void;
 }
@@ -315,8 +322,6 @@ interface Planned extends Target {
   readonly bytes: number;
 }
 
-const CALIBRATION_BATCH = 64;
-
 /** One pass of the dense network over the calibration images: each layer's outputs at its sampled pixels. */
 async function denseTargets(dense: Model, input: string, window: readonly Planned[], data: ImageBatch, pre: Preprocessing, images: number, threads: number): Promise<SampledTargets[]> {
   const outputs = new Map(window.map((p) => [p.denseNode.outputs[0]!, p.yShape] as const));
@@ -368,6 +373,9 @@ export async function reconstructPruned(dense: Model, pruned: Model, data: Image
     const every = Math.max(1, Math.floor((images * plane) / (rowsPerWeight * k1)));
     return { ...t, k1, every, yShape, bytes: sampledTargetBytes(images, yShape[1]!, plane, every) };
   });
+  const valueBytes = opts.valueCacheBytes ?? 512 * 2 ** 20;
+  if (!(valueBytes >= 0)) fail('INVALID_ARGUMENT', `reconstruction: valueCacheBytes must be a non-negative number, got ${valueBytes}`);
+  const values = new PrunedValues(pin.name, data, pre, images, pTypes, threads, valueBytes);
   const layers: LayerReconstruction[] = [];
   const products = (opts.products ?? 'wasm') === 'wasm' ? await WasmProducts.start(threads) : undefined;
   let model = pruned;
@@ -386,18 +394,7 @@ export async function reconstructPruned(dense: Model, pruned: Model, data: Image
         const hasBias = (node.inputs[2] ?? '') !== '';
         const bias = hasBias ? floatInit(g, node.inputs[2], `the bias of '${node.name}'`).data : new Float32Array(OC);
         const mo = newMoments(k1, node.attrs.group, OC);
-        // A conv reading the model's input needs no pruned-network pass.
-        const ps = xName === pin.name ? undefined : await compile(upTo(model, new Map([[xName, pTypes.get(xName)!.shape]])), { backend: 'wasm', threads, disablePasses: FUSION_PASS_NAMES });
-        try {
-          for (let start = 0; start < images; start += CALIBRATION_BATCH) {
-            const feed = batchTensor(data, start, Math.min(CALIBRATION_BATCH, images - start), pre);
-            const xp = ps === undefined ? feed : (await ps.run({ [pin.name]: feed }))[xName]!;
-            if (xp.dtype !== 'float32') fail('INVALID_MODEL', 'reconstruction: calibration values are not float32');
-            accumulate(mo, node, xp, cached[i]!, map, start, products);
-          }
-        } finally {
-          ps?.dispose();
-        }
+        await values.forEachBatch(model, xName, (xp, start) => accumulate(mo, node, xp, cached[i]!, map, start, products));
         const r = refit(mo, node, w, bias, damp);
         const inits = new Map<string, Tensor>(g.initializers);
         inits.set(node.inputs[1]!, floatTensor(w.shape, r.weight));
