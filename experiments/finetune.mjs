@@ -104,17 +104,19 @@ const teacherSession = distill ? await compile(teacherModel, { backend: 'wasm', 
 const rows = [];
 for (const pattern of o.patterns.split(',')) {
   if (pattern === 'keep' && Object.keys(readPruningMetadata(base)).length === 0) throw new Error(`--patterns keep: ${o.model} has no pruning record; use dense`);
-  const oneShot = pattern === 'dense' || pattern === 'keep' ? base : pruneModel(base, parseMethod(pattern), { ...(o.pw ? { pw: Number(o.pw) } : {}), ...(o.tile ? { tile: Number(o.tile) } : {}) }).model;
+  // Rows that prune here (not dense, not a file pruned by an earlier run).
+  const prunes = pattern !== 'dense' && pattern !== 'keep';
+  const oneShot = !prunes ? base : pruneModel(base, parseMethod(pattern), { ...(o.pw ? { pw: Number(o.pw) } : {}), ...(o.tile ? { tile: Number(o.tile) } : {}) }).model;
   const before = await accuracy(oneShot);
   let pruned = oneShot;
   let reconstructed;
-  if (o.reconstruct && pattern !== 'dense' && pattern !== 'keep') {
+  if (o.reconstruct && prunes) {
     pruned = (await reconstructPruned(base, oneShot, train, pre, { images: Number(o.reconstruct), threads })).model;
     reconstructed = await accuracy(pruned);
   }
-  const trainer = await createTrainer(pruned, { batch: Number(o.batch), threads, checkpoint: o.checkpoint, calibration: { data: train, pre, ...(o['bn-match'] && pattern !== 'dense' && pattern !== 'keep' ? { reference: teacherModel } : {}) }, ...(distill ? { distill } : {}) });
+  const trainer = await createTrainer(pruned, { batch: Number(o.batch), threads, checkpoint: o.checkpoint, calibration: { data: train, pre, ...(o['bn-match'] && prunes ? { reference: teacherModel } : {}) }, ...(distill ? { distill } : {}) });
   // With statistics matching the unfolded model is no longer the pruned model's function: measure it.
-  const matched = o['bn-match'] && pattern !== 'dense' && pattern !== 'keep' ? await accuracy(trainer.trainedModel()) : undefined;
+  const matched = o['bn-match'] && prunes ? await accuracy(trainer.trainedModel()) : undefined;
   let runCfg = cfg;
   if (o.dynamic && pattern.startsWith('colnm')) {
     const [ep, refresh = '1', decay = '2e-4'] = o.dynamic.split(':');
@@ -146,7 +148,7 @@ for (const pattern of o.patterns.split(',')) {
     }
     moved = diff / total;
   }
-  const row = { ...(moved !== undefined ? { maskMoved: moved } : {}), command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`, pattern: pattern + (o.pw && pattern !== 'dense' && pattern !== 'keep' ? ` + pw ${o.pw}` : '') + (o.tile && pattern.startsWith('colnm') ? ` tile ${o.tile}` : ''), before: before.correct, ...(reconstructed ? { reconstructed: reconstructed.correct } : {}), ...(matched ? { matched: matched.correct } : {}), after: after.correct, images: test.count, seconds: r.seconds, steps: r.globalStep };
+  const row = { ...(moved !== undefined ? { maskMoved: moved } : {}), command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`, pattern: pattern + (o.pw && prunes ? ` + pw ${o.pw}` : '') + (o.tile && pattern.startsWith('colnm') ? ` tile ${o.tile}` : ''), before: before.correct, ...(reconstructed ? { reconstructed: reconstructed.correct } : {}), ...(matched ? { matched: matched.correct } : {}), after: after.correct, images: test.count, seconds: r.seconds, steps: r.globalStep };
   rows.push(row);
   process.stderr.write(`${JSON.stringify(row)}\n`);
 }

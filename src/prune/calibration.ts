@@ -43,12 +43,7 @@ export class PrunedValues {
     private readonly budgetBytes: number,
   ) {}
 
-  /** Whether values are still held (false once the budget was passed). */
-  get incremental(): boolean {
-    return this.holding;
-  }
-
-  get heldBytes(): number {
+  private heldBytes(): number {
     let b = 0;
     for (const ts of this.held.values()) for (const t of ts) b += t.data.byteLength;
     return b;
@@ -88,7 +83,7 @@ export class PrunedValues {
     const made = new Set(order.flatMap((i) => g.nodes[i]!.outputs));
     // Read from held values or the model input only (the walk stops there).
     const reads = [...new Set(order.flatMap((i) => g.nodes[i]!.inputs))].filter((v) => v !== '' && !made.has(v) && !g.initializers.has(v));
-    // Values the nodes still to run after these read: held for them.
+    // Values the nodes still to run after these read: held for them, and all that stays held.
     const later = new Set<string>();
     if (this.holding) g.nodes.forEach((n, i) => { if (!need.has(i) && !this.ran.has(i)) n.inputs.forEach((v) => later.add(v)); });
     const keep = [...made].filter((v) => v === name || later.has(v));
@@ -117,11 +112,8 @@ export class PrunedValues {
     if (!this.holding) return;
     for (const i of order) this.ran.add(i);
     for (const [v, ts] of out) this.held.set(v, ts);
-    // Drop what no node still to run reads.
-    const read = new Set<string>();
-    g.nodes.forEach((n, i) => { if (!this.ran.has(i)) n.inputs.forEach((v) => read.add(v)); });
-    for (const v of [...this.held.keys()]) if (!read.has(v)) this.held.delete(v);
-    if (this.heldBytes > this.budgetBytes) {
+    for (const v of [...this.held.keys()]) if (!later.has(v)) this.held.delete(v);
+    if (this.heldBytes() > this.budgetBytes) {
       this.holding = false;
       this.held.clear();
       this.ran.clear();

@@ -199,8 +199,17 @@ function addProducts(out: Float64Array, xt: Float64Array, nx: number, yt: Float6
  */
 export function samplePositions(image: number, every: number, plane: number): number[] {
   const pos: number[] = [];
-  for (let p = (image * 7) % every; p < plane; p += every) pos.push(p);
+  for (let p = samplePhase(image, every); p < plane; p += every) pos.push(p);
   return pos;
+}
+
+function samplePhase(image: number, every: number): number {
+  return (image * 7) % every;
+}
+
+/** samplePositions(image, every, plane).length, without building the list. */
+function sampleCount(image: number, every: number, plane: number): number {
+  return Math.max(0, Math.ceil((plane - samplePhase(image, every)) / every));
 }
 
 /**
@@ -222,16 +231,13 @@ export interface SampledTargets {
 /** Bytes the sampled targets of a layer take (before allocating them). */
 export function sampledTargetBytes(images: number, channels: number, plane: number, every: number): number {
   let rows = 0;
-  for (let i = 0; i < images; i++) {
-    const phase = (i * 7) % every;
-    if (phase < plane) rows += Math.ceil((plane - phase) / every);
-  }
+  for (let i = 0; i < images; i++) rows += sampleCount(i, every, plane);
   return rows * channels * 4;
 }
 
 export function newSampledTargets(images: number, channels: number, outH: number, outW: number, every: number): SampledTargets {
   const rowStart = new Int32Array(images + 1);
-  for (let i = 0; i < images; i++) rowStart[i + 1] = rowStart[i]! + samplePositions(i, every, outH * outW).length;
+  for (let i = 0; i < images; i++) rowStart[i + 1] = rowStart[i]! + sampleCount(i, every, outH * outW);
   return { channels, outH, outW, every, rowStart, data: new Float32Array(rowStart[images]! * channels) };
 }
 
