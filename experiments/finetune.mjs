@@ -131,7 +131,7 @@ for (const pattern of o.patterns.split(',')) {
         process.stderr.write(`${pattern}: epoch ${s.epoch} step ${s.step}/${s.stepsPerEpoch} loss ${s.meanLoss.toFixed(3)} acc ${(s.trainAccuracy * 100).toFixed(1)}% ${s.imagesPerSec.toFixed(0)} img/s\n`);
       }
     },
-  }, undefined, teacherSession ? sessionTeacher(teacherSession) : undefined);
+  }, undefined, teacherSession ? sessionTeacher(teacherSession, { student: pre, teacher: teacherModel.metadata.preprocessing ?? pre }) : undefined);
   const tuned = trainer.trainedModel();
   trainer.dispose();
   const after = await accuracy(tuned);

@@ -12,10 +12,11 @@ import { distillationLoss } from '../src/train/ops/loss.js';
 import { foldBatchNorm, unfoldBatchNorm } from '../src/train/bn-unfold.js';
 import { batchTensor } from '../src/data/preprocess.js';
 import { compile } from '../src/runtime/session.js';
+import { nchwToNhwc } from '../src/runtime/wasm/layout.js';
 import { NO_AUGMENTATION } from '../src/train/data.js';
 import { createTrainer, type Trainer, type TrainerOptions } from '../src/train/trainer.js';
 import type { ImageBatch } from '../src/data/cifar10.js';
-import { buildZooModel } from '../src/zoo/index.js';
+import { buildZooModel, zooEntry } from '../src/zoo/index.js';
 import { Rng } from '../src/zoo/rng.js';
 import { loadCifar10 } from '../src/node/data.js';
 import { BUNDLED_IMAGES, maxAbsDiff } from './helpers.js';
@@ -209,6 +210,34 @@ describe('training executor', () => {
     await assert.rejects(finetune(student, data, model.metadata.preprocessing!, { epochs: 1, lr: 0.01, warmupSteps: 0, seed: 2, distill }), /distillation needs a teacher/);
     student.dispose();
     teacher.dispose();
+  });
+
+  it('a teacher trained with other input statistics sees the student\'s batch in its own (sessionTeacher renormalize)', async () => {
+    const teacherModel = loadModel('resnet20');
+    const tPre = teacherModel.metadata.preprocessing!;
+    const sPre = zooEntry('mobilenetv2-cifar').preprocessing;
+    assert.notDeepEqual(sPre.mean, tPre.mean);
+    const data = realImages(8);
+    const session = await compile(teacherModel, { backend: 'wasm' });
+    const own = await session.run({ [session.inputNames[0]!]: batchTensor(data, 0, 8, tPre) });
+    const ref = own[session.outputNames[0]!]!.data;
+    const student = batchTensor(data, 0, 8, sPre);
+    const shape = student.shape as unknown as readonly [number, number, number, number];
+    const x = new Float32Array(student.data.length);
+    nchwToNhwc(student.data, shape, x);
+    const got = new Float32Array(80), raw = new Float32Array(80);
+    await sessionTeacher(session, { student: sPre, teacher: tPre })(x, shape, got);
+    assert.ok(maxAbsDiff(got, ref) < 1e-3, `renormalised teacher vs its own preprocessing: ${maxAbsDiff(got, ref)}`);
+    // The check can fail: without renormalisation the teacher sees other inputs and gives other logits.
+    await sessionTeacher(session)(x, shape, raw);
+    assert.ok(maxAbsDiff(raw, ref) > 0.05, `unrenormalised teacher: ${maxAbsDiff(raw, ref)}`);
+    // Same statistics: nothing to map, the plain teacher.
+    const same = new Float32Array(80), xt = new Float32Array(x.length);
+    nchwToNhwc(batchTensor(data, 0, 8, tPre).data, shape, xt);
+    await sessionTeacher(session, { student: tPre, teacher: tPre })(xt, shape, same);
+    assert.deepEqual(same, ref);
+    assert.throws(() => sessionTeacher(session, { student: sPre, teacher: { ...tPre, mean: [0.5], std: [0.5] } }), /normalises 1 channels, the student 3/);
+    session.dispose();
   });
 
   it('statistics matching: a pruned model whose unfolded BNs restore the dense statistics classifies far better before any step', async () => {

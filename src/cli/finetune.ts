@@ -162,7 +162,10 @@ async function runTraining(model: Model, opts: TrainCliOptions, out: Output, ver
   }
   const teacherSession = teacherModel === undefined ? undefined : await compile(teacherModel, { backend: 'wasm', threads: opts.threads });
   try {
-    if (teacherModel !== undefined) out.note(`distilling from ${teacherModel.metadata.name} (alpha ${opts.alpha}, temperature ${opts.temperature})`);
+    const teacherPre = teacherModel?.metadata.preprocessing;
+    // A teacher trained with other input statistics (another architecture) sees the batches in its own.
+    const renormalize = teacherPre !== undefined && (teacherPre.mean.some((m, i) => m !== pre.mean[i]) || teacherPre.std.some((v, i) => v !== pre.std[i])) ? { student: pre, teacher: teacherPre } : undefined;
+    if (teacherModel !== undefined) out.note(`distilling from ${teacherModel.metadata.name} (alpha ${opts.alpha}, temperature ${opts.temperature}${renormalize !== undefined ? '; its own input mean/std applied to the batches' : ''})`);
     if (trainer.unfoldedBatchNorms > 0) out.note(`BatchNorm unfolded after ${trainer.unfoldedBatchNorms} convs for training (folded back in the output)${statsModel !== undefined ? `, statistics matched to ${statsModel.metadata.name}` : ''}`);
     if (trainer.maskedParams.length > 0) out.note(`${trainer.maskedParams.length} pruned layers: their zeros stay zero`);
     out.note(`${verb} ${model.metadata.name} on ${train.count} images of ${train.files.join(', ')}: ${opts.epochs} epochs, batch ${opts.batch}, lr ${opts.lr}, ${opts.backend} x${opts.threads}`);
@@ -193,7 +196,7 @@ async function runTraining(model: Model, opts: TrainCliOptions, out: Output, ver
       saveState: (bytes) => writeNewFile(statePath, bytes, true),
       saveEvery: 50,
       ...(opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {}),
-    }, resume, teacherSession === undefined ? undefined : sessionTeacher(teacherSession));
+    }, resume, teacherSession === undefined ? undefined : sessionTeacher(teacherSession, renormalize));
     bar?.stop();
     const plan = trainer.plan();
     if (!result.completed) {

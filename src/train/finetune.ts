@@ -38,16 +38,47 @@ export interface FinetuneConfig {
  */
 export type Teacher = (inputNhwc: Float32Array, shape: readonly [number, number, number, number], out: Float32Array) => Promise<void>;
 
-/** A compiled model (e.g. the dense model a pruned one came from) as a distillation teacher. */
-export function sessionTeacher(session: Session): Teacher {
+/**
+ * A compiled model (e.g. the dense model a pruned one came from) as a distillation teacher.
+ *
+ * `renormalize` lets a teacher trained with other input statistics (another architecture, e.g. a CIFAR
+ * ResNet with ImageNet mean/std teaching MobileNetV2-CIFAR with CIFAR mean/std) see the student's
+ * pixels as it was trained to: the student's input x = (p − m_s)/s_s becomes (p − m_t)/s_t =
+ * x·s_s/s_t + (m_s − m_t)/s_t per channel, exactly. Without it both models must share statistics.
+ */
+export function sessionTeacher(session: Session, renormalize?: { readonly student: Preprocessing; readonly teacher: Preprocessing }): Teacher {
   const input = session.inputNames[0]!;
   const output = session.outputNames[0]!;
+  const map = renormalize === undefined ? undefined : channelMap(renormalize.student, renormalize.teacher);
   return async (x, shape, out) => {
-    const r = await session.run({ [input]: { dtype: 'float32', shape: [...shape], data: nhwcToNchw(x, shape) } });
+    const data = nhwcToNchw(x, shape);
+    if (map !== undefined) {
+      const [n, c, h, w] = shape;
+      if (c !== map.scale.length) fail('INVALID_ARGUMENT', `the teacher's preprocessing has ${map.scale.length} channels, the batch ${c}`);
+      const plane = h * w;
+      for (let i = 0; i < n * c; i++) {
+        const a = map.scale[i % c]!, b = map.shift[i % c]!;
+        for (let j = i * plane, e = j + plane; j < e; j++) data[j] = data[j]! * a + b;
+      }
+    }
+    const r = await session.run({ [input]: { dtype: 'float32', shape: [...shape], data } });
     const logits = r[output]!;
     if (logits.data.length !== out.length) fail('INVALID_ARGUMENT', `the teacher gives ${logits.data.length} logits for the batch, the student ${out.length}: the two models must share their classes`);
     out.set(logits.data);
   };
+}
+
+/** Per channel: teacher input = student input · scale + shift (sessionTeacher). Undefined when the statistics agree. */
+function channelMap(student: Preprocessing, teacher: Preprocessing): { scale: Float32Array; shift: Float32Array } | undefined {
+  const c = student.mean.length;
+  if (teacher.mean.length !== c || student.std.length !== c || teacher.std.length !== c) fail('INVALID_ARGUMENT', `the teacher normalises ${teacher.mean.length} channels, the student ${c}`);
+  if (student.mean.every((m, i) => m === teacher.mean[i] && student.std[i] === teacher.std[i])) return undefined;
+  const scale = new Float32Array(c), shift = new Float32Array(c);
+  for (let i = 0; i < c; i++) {
+    scale[i] = student.std[i]! / teacher.std[i]!;
+    shift[i] = (student.mean[i]! - teacher.mean[i]!) / teacher.std[i]!;
+  }
+  return { scale, shift };
 }
 
 export interface StepInfo {
