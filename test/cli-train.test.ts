@@ -174,6 +174,10 @@ describe('sparsecnn plan / finetune / train', () => {
     assert.match(bad.stderr, /--alpha must be in \[0, 1\]/);
     assertCleanError(cli('train', 'resnet20', '--match-stats', 'resnet20', '-o', join(tmp, 'u.onnx')), /--match-stats is for fine-tuning a pruned model/);
     assertCleanError(cli('finetune', pruned, '--teacher', 'resnet50', '--data', data, '--limit', '16', '--batch', '16', '-o', join(tmp, 'v.onnx')), /teacher/);
+    // A teacher of another architecture trained with other input statistics sees the batches in its own.
+    const cross = cli('finetune', pruned, '--teacher', 'mobilenetv2-cifar', '--data', data, '--epochs', '1', '--batch', '16', '--limit', '16', '--eval-limit', '10', '-o', join(tmp, 'r20-24-mb.onnx'), '--json');
+    assert.equal(cross.code, 0, cross.stderr);
+    assert.match(cross.stderr, /distilling from mobilenetv2-cifar \(alpha 0\.5, temperature 4; its own input mean\/std applied to the batches\)/);
   });
 
   it('finetune --dynamic-masks: kept rows re-selected from the dense weights, then fixed; the output keeps a valid colnm pattern', () => {

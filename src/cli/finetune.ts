@@ -109,7 +109,7 @@ function trainOptions(cmd: Command, defaults: { lr: number; epochs: number }): C
     .option('--no-bn-unfold', 'train a BN-folded model as it is (otherwise a calibrated BatchNorm is put after each conv and folded back at the end)')
     .option('--clip <norm>', 'clip the gradient\'s global L2 norm (0: off)', parseNonNegative('--clip'), 5)
     .option('--match-stats <model>', 'pruned models: the unfolded BatchNorms restore each channel\'s statistics from this (dense) model, the one the input was pruned from')
-    .option('--teacher <model>', 'distil from this model (.onnx or zoo name), e.g. the dense model a pruned one came from')
+    .option('--teacher <model>', 'distil from this model (.onnx or zoo name), e.g. the dense model a pruned one came from; another architecture works too (same input size and classes; batches are renormalised to its own mean/std)')
     .option('--dynamic-masks <epochs>', 'colnm layers: for the first <epochs> epochs, re-select each tile\'s kept rows from dense weights after every step (sparse-refined straight-through, SR-STE), then fix them', parseNonNegativeInt('--dynamic-masks'))
     .option('--dense <model>', 'with --dynamic-masks: the model the input was pruned from; its weights start the dense copy (default: the pruned weights, pruned rows from zero)')
     .option('--mask-decay <x>', 'with --dynamic-masks: extra weight decay on the pruned entries of the dense copy', parseNonNegative('--mask-decay'), 2e-4)
