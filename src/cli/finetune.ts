@@ -16,7 +16,7 @@ import { saveModel } from '../node/models.js';
 import { defaultCifar10Dir } from '../node/paths.js';
 import { feedInputs } from '../runtime/bind.js';
 import { compile } from '../runtime/session.js';
-import { finetune, sessionTeacher, type StepInfo } from '../train/finetune.js';
+import { finetune, sameNormalisation, sessionTeacher, type StepInfo } from '../train/finetune.js';
 import { CIFAR_AUGMENTATION, NO_AUGMENTATION } from '../train/data.js';
 import { createTrainer, type TrainBackend } from '../train/trainer.js';
 import { buildZooModel, zooEntry } from '../zoo/index.js';
@@ -164,7 +164,7 @@ async function runTraining(model: Model, opts: TrainCliOptions, out: Output, ver
   try {
     const teacherPre = teacherModel?.metadata.preprocessing;
     // A teacher trained with other input statistics (another architecture) sees the batches in its own.
-    const renormalize = teacherPre !== undefined && (teacherPre.mean.some((m, i) => m !== pre.mean[i]) || teacherPre.std.some((v, i) => v !== pre.std[i])) ? { student: pre, teacher: teacherPre } : undefined;
+    const renormalize = teacherPre !== undefined && !sameNormalisation(pre, teacherPre) ? { student: pre, teacher: teacherPre } : undefined;
     if (teacherModel !== undefined) out.note(`distilling from ${teacherModel.metadata.name} (alpha ${opts.alpha}, temperature ${opts.temperature}${renormalize !== undefined ? '; its own input mean/std applied to the batches' : ''})`);
     if (trainer.unfoldedBatchNorms > 0) out.note(`BatchNorm unfolded after ${trainer.unfoldedBatchNorms} convs for training (folded back in the output)${statsModel !== undefined ? `, statistics matched to ${statsModel.metadata.name}` : ''}`);
     if (trainer.maskedParams.length > 0) out.note(`${trainer.maskedParams.length} pruned layers: their zeros stay zero`);

@@ -68,11 +68,16 @@ export function sessionTeacher(session: Session, renormalize?: { readonly studen
   };
 }
 
+/** Whether two models normalise their input pixels alike (same per-channel mean and std). */
+export function sameNormalisation(a: Preprocessing, b: Preprocessing): boolean {
+  return a.mean.length === b.mean.length && a.mean.every((m, i) => m === b.mean[i] && a.std[i] === b.std[i]);
+}
+
 /** Per channel: teacher input = student input · scale + shift (sessionTeacher). Undefined when the statistics agree. */
 function channelMap(student: Preprocessing, teacher: Preprocessing): { scale: Float32Array; shift: Float32Array } | undefined {
   const c = student.mean.length;
   if (teacher.mean.length !== c || student.std.length !== c || teacher.std.length !== c) fail('INVALID_ARGUMENT', `the teacher normalises ${teacher.mean.length} channels, the student ${c}`);
-  if (student.mean.every((m, i) => m === teacher.mean[i] && student.std[i] === teacher.std[i])) return undefined;
+  if (sameNormalisation(student, teacher)) return undefined;
   const scale = new Float32Array(c), shift = new Float32Array(c);
   for (let i = 0; i < c; i++) {
     scale[i] = student.std[i]! / teacher.std[i]!;
