@@ -6,7 +6,7 @@
  * must not be credited to pruning). Accuracy is on the full test_batch.bin (10,000 JPEG-decoded images).
  *
  *   node experiments/finetune.mjs [--model resnet20] [--patterns dense,colnm:2:4,colnm:1:4]
- *        [--epochs 2] [--lr 0.01] [--batch 64] [--threads 2] [--limit N] [--out experiments/results/finetune-resnet20.md]
+ *        [--epochs 2] [--lr 0.01] [--wd 5e-4] [--batch 64] [--threads 2] [--limit N] [--out experiments/results/finetune-resnet20.md]
  *        [--tile T] [--distill alpha:T] [--teacher FILE.onnx] [--bn-match] [--reconstruct IMAGES] [--save DIR] [--rows FILE.json] [--from a.json,b.json]
  *
  * --model takes a zoo name or an .onnx file (e.g. a dense model fine-tuned by an earlier run and kept
@@ -50,6 +50,7 @@ const { values: o } = parseArgs({
     batch: { type: 'string', default: '64' },
     threads: { type: 'string', default: '2' },
     checkpoint: { type: 'string', default: 'store-all' },
+    wd: { type: 'string', default: '5e-4' },
     limit: { type: 'string' },
     // alpha:T — distil from the unpruned model (knowledge distillation); dense rows distil from themselves,
     // so every row still follows one recipe.
@@ -114,7 +115,7 @@ for (const pattern of o.patterns.split(',')) {
     pruned = (await reconstructPruned(base, oneShot, train, pre, { images: Number(o.reconstruct), threads })).model;
     reconstructed = await accuracy(pruned);
   }
-  const trainer = await createTrainer(pruned, { batch: Number(o.batch), threads, checkpoint: o.checkpoint, calibration: { data: train, pre, ...(o['bn-match'] && prunes ? { reference: teacherModel } : {}) }, ...(distill ? { distill } : {}) });
+  const trainer = await createTrainer(pruned, { batch: Number(o.batch), threads, weightDecay: Number(o.wd), checkpoint: o.checkpoint, calibration: { data: train, pre, ...(o['bn-match'] && prunes ? { reference: teacherModel } : {}) }, ...(distill ? { distill } : {}) });
   // With statistics matching the unfolded model is no longer the pruned model's function: measure it.
   const matched = o['bn-match'] && prunes ? await accuracy(trainer.trainedModel()) : undefined;
   let runCfg = cfg;
@@ -160,7 +161,7 @@ const meta = {
   date: new Date().toISOString().slice(0, 10),
   machine: `${cpus()[0]?.model ?? 'unknown'} x${cpus().length}, Node ${process.version}`,
   command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`,
-  recipe: `${o.model.endsWith('.onnx') ? `starting from ${o.model}; ` : ''}${cfg.epochs} epochs over ${train.count} training images (${train.files.map((f) => f.split('/').pop()).join(', ')}, JPEG-decoded pixels), batch ${o.batch}, SGD momentum 0.9, weight decay 5e-4, gradient norm clipped at 5, cosine lr from ${cfg.lr}${o.reconstruct ? `; pruned rows: kept weights refit by least squares to the dense model's layer outputs on ${o.reconstruct} training images before fine-tuning` : ''}${o.dynamic ? `; colnm rows: dynamic masks (SR-STE) from the unpruned weights for the first ${o.dynamic.split(':')[0]} epochs, re-selected every ${o.dynamic.split(':')[1] ?? 1} steps, decay ${o.dynamic.split(':')[2] ?? '2e-4'} on pruned weights, fixed after` : ''}${distill ? `, distilled from ${teacherName} (loss = ${+(1 - distill.alpha).toFixed(6)}·CE + ${distill.alpha}·T²·KL, T = ${distill.temperature})` : ''}, random crop (pad 4) + flip, seed 1; BatchNorm unfolded after every conv (calibrated on 512 training images${o['bn-match'] ? `; for pruned models γ, β set to the per-channel statistics of ${teacherName}: statistics matching` : ''}) and folded back for the test; checkpointing ${o.checkpoint}, wasm kernels x${threads}`,
+  recipe: `${o.model.endsWith('.onnx') ? `starting from ${o.model}; ` : ''}${cfg.epochs} epochs over ${train.count} training images (${train.files.map((f) => f.split('/').pop()).join(', ')}, JPEG-decoded pixels), batch ${o.batch}, SGD momentum 0.9, weight decay ${o.wd}, gradient norm clipped at 5, cosine lr from ${cfg.lr}${o.reconstruct ? `; pruned rows: kept weights refit by least squares to the dense model's layer outputs on ${o.reconstruct} training images before fine-tuning` : ''}${o.dynamic ? `; colnm rows: dynamic masks (SR-STE) from the unpruned weights for the first ${o.dynamic.split(':')[0]} epochs, re-selected every ${o.dynamic.split(':')[1] ?? 1} steps, decay ${o.dynamic.split(':')[2] ?? '2e-4'} on pruned weights, fixed after` : ''}${distill ? `, distilled from ${teacherName} (loss = ${+(1 - distill.alpha).toFixed(6)}·CE + ${distill.alpha}·T²·KL, T = ${distill.temperature})` : ''}, random crop (pad 4) + flip, seed 1; BatchNorm unfolded after every conv (calibrated on 512 training images${o['bn-match'] ? `; for pruned models γ, β set to the per-channel statistics of ${teacherName}: statistics matching` : ''}) and folded back for the test; checkpointing ${o.checkpoint}, wasm kernels x${threads}`,
   test: `${test.count} images of ${test.file.split('/').pop()}`,
   testCount: test.count,
 };
