@@ -7,6 +7,7 @@
  *
  *   node experiments/finetune.mjs [--model resnet20] [--patterns dense,colnm:2:4,colnm:1:4]
  *        [--epochs 2] [--lr 0.01] [--wd 5e-4] [--batch 64] [--threads 2] [--limit N] [--out experiments/results/finetune-resnet20.md]
+ *        [--pw R [--pw-alloc weights|macs|filters] [--pw-alloc-images N]]
  *        [--tile T] [--distill alpha:T] [--teacher FILE.onnx] [--bn-match] [--reconstruct IMAGES] [--save DIR] [--rows FILE.json] [--from a.json,b.json]
  *
  * --model takes a zoo name or an .onnx file (e.g. a dense model fine-tuned by an earlier run and kept
@@ -30,6 +31,7 @@ import { loadCifar10, loadCifar10Train } from '../dist/src/node/data.js';
 import { loadModel, saveModel } from '../dist/src/node/models.js';
 import { defaultCifar10Dir } from '../dist/src/node/paths.js';
 import { pruneModel } from '../dist/src/prune/apply.js';
+import { allocatePwRatios } from '../dist/src/prune/allocate.js';
 import { parseMethod } from '../dist/src/prune/spec.js';
 import { readPruningMetadata } from '../dist/src/prune/metadata.js';
 import { reconstructPruned } from '../dist/src/prune/reconstruct.js';
@@ -42,6 +44,10 @@ const { values: o } = parseArgs({
     model: { type: 'string', default: 'resnet20' },
     patterns: { type: 'string', default: 'dense,colnm:2:4,colnm:1:4' },
     pw: { type: 'string' },
+    // weights|macs|filters — place the --pw pruning by measured sensitivity (src/prune/allocate.ts): per-group
+    // ratios removing at least what uniform --pw removes in that unit, with the least summed KL.
+    'pw-alloc': { type: 'string' },
+    'pw-alloc-images': { type: 'string', default: '256' },
     // colnm output channels per tile (default 8 = conv2d_colnm's NR; 4 runs on conv2d_colnm4; other
     // widths are an accuracy ablation and run on dense kernels).
     tile: { type: 'string' },
@@ -107,7 +113,14 @@ for (const pattern of o.patterns.split(',')) {
   if (pattern === 'keep' && Object.keys(readPruningMetadata(base)).length === 0) throw new Error(`--patterns keep: ${o.model} has no pruning record; use dense`);
   // Rows that prune here (not dense, not a file pruned by an earlier run).
   const prunes = pattern !== 'dense' && pattern !== 'keep';
-  const oneShot = !prunes ? base : pruneModel(base, parseMethod(pattern), { ...(o.pw ? { pw: Number(o.pw) } : {}), ...(o.tile ? { tile: Number(o.tile) } : {}) }).model;
+  let alloc;
+  if (prunes && o.pw && o['pw-alloc']) {
+    alloc = await allocatePwRatios(base, train, { ratio: Number(o.pw), budget: o['pw-alloc'], images: Number(o['pw-alloc-images']), compile: { backend: 'wasm', threads } });
+    const f = (x, t) => `${((x / t) * 100).toFixed(1)}%`;
+    process.stderr.write(`PW allocation (${o['pw-alloc']}): ${alloc.groups.map((g) => `${g.source}=${g.chosen.ratio}`).join(' ')}\n  uniform ${o.pw}: ${f(alloc.uniform.weights, alloc.pwWeights)} of PW weights, ${f(alloc.uniform.macs, alloc.pwMacs)} of PW MACs, ${alloc.uniform.filters} filters; allocated: ${f(alloc.allocated.weights, alloc.pwWeights)}, ${f(alloc.allocated.macs, alloc.pwMacs)}, ${alloc.allocated.filters}\n`);
+  }
+  const pruneOpts = { ...(o.pw ? { pw: Number(o.pw) } : {}), ...(alloc ? { pwRatios: alloc.ratios } : {}), ...(o.tile ? { tile: Number(o.tile) } : {}) };
+  const oneShot = !prunes ? base : pruneModel(base, parseMethod(pattern), pruneOpts).model;
   const before = await accuracy(oneShot);
   let pruned = oneShot;
   let reconstructed;
@@ -149,7 +162,7 @@ for (const pattern of o.patterns.split(',')) {
     }
     moved = diff / total;
   }
-  const row = { ...(moved !== undefined ? { maskMoved: moved } : {}), command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`, pattern: pattern + (o.pw && prunes ? ` + pw ${o.pw}` : '') + (o.tile && pattern.startsWith('colnm') ? ` tile ${o.tile}` : ''), before: before.correct, ...(reconstructed ? { reconstructed: reconstructed.correct } : {}), ...(matched ? { matched: matched.correct } : {}), after: after.correct, images: test.count, seconds: r.seconds, steps: r.globalStep };
+  const row = { ...(moved !== undefined ? { maskMoved: moved } : {}), command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`, ...(alloc ? { pwAllocation: { budget: alloc.budget, images: alloc.images, ratios: Object.fromEntries(alloc.ratios), pwWeights: alloc.pwWeights, pwMacs: alloc.pwMacs, uniform: alloc.uniform, allocated: alloc.allocated } } : {}), pattern: pattern + (o.pw && prunes ? ` + pw ${o.pw}${alloc ? ` allocated (${alloc.budget})` : ''}` : '') + (o.tile && pattern.startsWith('colnm') ? ` tile ${o.tile}` : ''), before: before.correct, ...(reconstructed ? { reconstructed: reconstructed.correct } : {}), ...(matched ? { matched: matched.correct } : {}), after: after.correct, images: test.count, seconds: r.seconds, steps: r.globalStep };
   rows.push(row);
   process.stderr.write(`${JSON.stringify(row)}\n`);
 }
@@ -161,7 +174,7 @@ const meta = {
   date: new Date().toISOString().slice(0, 10),
   machine: `${cpus()[0]?.model ?? 'unknown'} x${cpus().length}, Node ${process.version}`,
   command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`,
-  recipe: `${o.model.endsWith('.onnx') ? `starting from ${o.model}; ` : ''}${cfg.epochs} epochs over ${train.count} training images (${train.files.map((f) => f.split('/').pop()).join(', ')}, JPEG-decoded pixels), batch ${o.batch}, SGD momentum 0.9, weight decay ${o.wd}, gradient norm clipped at 5, cosine lr from ${cfg.lr}${o.reconstruct ? `; pruned rows: kept weights refit by least squares to the dense model's layer outputs on ${o.reconstruct} training images before fine-tuning` : ''}${o.dynamic ? `; colnm rows: dynamic masks (SR-STE) from the unpruned weights for the first ${o.dynamic.split(':')[0]} epochs, re-selected every ${o.dynamic.split(':')[1] ?? 1} steps, decay ${o.dynamic.split(':')[2] ?? '2e-4'} on pruned weights, fixed after` : ''}${distill ? `, distilled from ${teacherName} (loss = ${+(1 - distill.alpha).toFixed(6)}·CE + ${distill.alpha}·T²·KL, T = ${distill.temperature})` : ''}, random crop (pad 4) + flip, seed 1; BatchNorm unfolded after every conv (calibrated on 512 training images${o['bn-match'] ? `; for pruned models γ, β set to the per-channel statistics of ${teacherName}: statistics matching` : ''}) and folded back for the test; checkpointing ${o.checkpoint}, wasm kernels x${threads}`,
+  recipe: `${o.model.endsWith('.onnx') ? `starting from ${o.model}; ` : ''}${cfg.epochs} epochs over ${train.count} training images (${train.files.map((f) => f.split('/').pop()).join(', ')}, JPEG-decoded pixels), batch ${o.batch}, SGD momentum 0.9, weight decay ${o.wd}, gradient norm clipped at 5, cosine lr from ${cfg.lr}${o['pw-alloc'] ? `; PW filter pruning placed by sensitivity (per-group ratios removing at least the ${o['pw-alloc']} uniform --pw ${o.pw} removes, least summed one-group KL on ${o['pw-alloc-images']} training images)` : ''}${o.reconstruct ? `; pruned rows: kept weights refit by least squares to the dense model's layer outputs on ${o.reconstruct} training images before fine-tuning` : ''}${o.dynamic ? `; colnm rows: dynamic masks (SR-STE) from the unpruned weights for the first ${o.dynamic.split(':')[0]} epochs, re-selected every ${o.dynamic.split(':')[1] ?? 1} steps, decay ${o.dynamic.split(':')[2] ?? '2e-4'} on pruned weights, fixed after` : ''}${distill ? `, distilled from ${teacherName} (loss = ${+(1 - distill.alpha).toFixed(6)}·CE + ${distill.alpha}·T²·KL, T = ${distill.temperature})` : ''}, random crop (pad 4) + flip, seed 1; BatchNorm unfolded after every conv (calibrated on 512 training images${o['bn-match'] ? `; for pruned models γ, β set to the per-channel statistics of ${teacherName}: statistics matching` : ''}) and folded back for the test; checkpointing ${o.checkpoint}, wasm kernels x${threads}`,
   test: `${test.count} images of ${test.file.split('/').pop()}`,
   testCount: test.count,
 };

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { assertCleanError, runCli, type CliResult } from './cli-helpers.js';
 import { BUNDLED_IMAGES, densestColNmGroup } from './helpers.js';
-import { loadModel } from '../src/node/models.js';
+import { loadModel, saveModel } from '../src/node/models.js';
+import { GraphBuilder } from '../src/zoo/builder.js';
 import { readPruningMetadata } from '../src/prune/metadata.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sparsecnn-train-cli-'));
@@ -56,7 +57,7 @@ describe('sparsecnn plan / finetune / train', () => {
     const layers = (JSON.parse(s.stdout) as { layers: { name: string }[] }).layers;
     const sens = readFileSync(sensReport, 'utf8');
     for (const l of layers) assert.ok(sens.includes(`<title>${l.name}, drop: `) && sens.includes(`<title>${l.name}, speedup: `), l.name);
-    assertCleanError(cli('prune', 'resnet20', '--method', 'colnm:2:4', '-o', join(tmp, 'p.onnx'), '--report', join(tmp, 'p.html')), /--report goes with --sensitivity or --reconstruct/);
+    assertCleanError(cli('prune', 'resnet20', '--method', 'colnm:2:4', '-o', join(tmp, 'p.onnx'), '--report', join(tmp, 'p.html')), /--report goes with --sensitivity, --reconstruct or --pw-alloc/);
     assertCleanError(cli('plan', 'resnet20', '--batch', '4', '--report', join(tmp, 'plans.txt')), /ending in \.html/);
   });
 
@@ -157,6 +158,49 @@ describe('sparsecnn plan / finetune / train', () => {
     assertCleanError(cli('prune', 'resnet20', '--method', 'colnm:2:4', '--reconstruct', '--sensitivity'), /--reconstruct goes with a plain prune/);
     assertCleanError(cli('prune', 'resnet18', '--method', 'colnm:2:4', '--reconstruct', '4', '--calibration', data, '-o', join(tmp, 'r18.onnx')), /expects 3x224x224 images, the dataset has 3x32x32/);
     assert.equal(existsSync(join(tmp, 'r18.onnx')), false);
+  });
+
+  it('prune --pw-alloc: places the PW pruning by sensitivity, meets the uniform budget, records and charts the ratios', () => {
+    const data = dataDir();
+    // Two inverted-residual blocks at CIFAR size: a few seconds of sensitivity instead of MobileNetV2's minute.
+    const b = new GraphBuilder('two-blocks', 3);
+    let x = b.input('input', ['batch', 3, 32, 32]);
+    x = b.relu(b.conv(x, 8, { kernel: 3, stride: 2, bias: true }, 'stem'), 'r0');
+    x = b.relu(b.conv(x, 32, { kernel: 1, bias: true }, 'e1'), 'r1');
+    x = b.relu(b.conv(x, 32, { kernel: 3, groups: 32, bias: true }, 'd1'), 'r2');
+    x = b.conv(x, 12, { kernel: 1, bias: true }, 'p1');
+    x = b.relu(b.conv(x, 64, { kernel: 1, bias: true }, 'e2'), 'r3');
+    x = b.relu(b.conv(x, 64, { kernel: 3, stride: 2, groups: 64, bias: true }, 'd2'), 'r4');
+    x = b.conv(x, 16, { kernel: 1, bias: true }, 'p2');
+    b.output(b.linear(b.flatten(b.globalAvgPool(x, 'gap'), 'flat'), 10, 'fc'), 'logits');
+    const src = join(tmp, 'two-blocks.onnx');
+    saveModel({ graph: b.build(), opset: 14, metadata: { name: 'two-blocks', preprocessing: { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], inputSize: [3, 32, 32] } } }, src, true);
+    const out = join(tmp, 'two-alloc.onnx');
+    const report = join(tmp, 'alloc.html');
+    const r = cli('prune', src, '--method', 'dcp-bh:0.5', '--pw', '0.3', '--pw-alloc', 'macs', '--pw-alloc-images', '16', '--calibration', data, '--threads', '1', '-o', out, '--report', report, '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { pwAllocation: { budget: string; images: number; ratios: Record<string, number>; uniform: { macs: number; kl: number }; allocated: { macs: number; kl: number } } };
+    const a = j.pwAllocation;
+    assert.equal(a.budget, 'macs');
+    assert.equal(a.images, 16);
+    assert.deepEqual(Object.keys(a.ratios), ['e1', 'e2']);
+    assert.ok(a.allocated.macs >= a.uniform.macs, 'removes at least the MACs uniform --pw 0.3 removes');
+    assert.ok(a.allocated.kl <= a.uniform.kl + 1e-12, 'uniform is a feasible choice, so the optimum costs no more');
+    const m = loadModel(out);
+    for (const [name, ratio] of Object.entries(a.ratios)) {
+      const w = m.graph.initializers.get(m.graph.nodes.find((n) => n.name === name)!.inputs[1]!)!;
+      const c = name === 'e1' ? 32 : 64;
+      assert.equal(w.shape[0], c - Math.floor(ratio * c), `${name} keeps what its ratio says`);
+    }
+    const html = readFileSync(report, 'utf8');
+    assert.match(html, /<h2>PW pruning ratio per block<\/h2>/);
+    for (const [name, ratio] of Object.entries(a.ratios)) assert.ok(html.includes(`<title>${name}, allocated: ${ratio.toFixed(2)}</title>`), `a bar for ${name}`);
+    assertCleanError(cli('prune', src, '--method', 'dcp-bh:0.5', '--pw-alloc', 'macs', '-o', join(tmp, 'y.onnx')), /--pw-alloc needs --pw R > 0/);
+    assertCleanError(cli('prune', src, '--method', 'dcp-bh:0.5', '--pw', '0.3', '--pw-alloc', 'flops', '-o', join(tmp, 'y.onnx')), /--pw-alloc must be weights, macs or filters/);
+    assertCleanError(cli('prune', 'resnet20', '--method', 'colnm:2:4', '--pw', '0.3', '--pw-alloc', 'macs', '-o', join(tmp, 'y.onnx')), /--pw-alloc places DEPrune's PW pruning; colnm:2:4 has none/);
+    assertCleanError(cli('prune', src, '--method', 'dcp-bh:0.5', '--pw', '0.3', '--pw-alloc', 'macs', '--calibration', join(tmp, 'nowhere'), '-o', join(tmp, 'y.onnx')), /--pw-alloc needs training images.*nowhere/);
+    assertCleanError(cli('prune', src, '--method', 'dcp-bh:0.5', '--pw', '0.3', '--pw-alloc', 'macs', '-o', out), /already exists; pass --force/);
+    assert.equal(existsSync(join(tmp, 'y.onnx')), false);
   });
 
   it('finetune --teacher / --match-stats: distils a pruned model from the dense one, restores its statistics; bad settings are usage errors', () => {

@@ -11,7 +11,7 @@ import { inferShapes } from '../graph/infer.js';
 import type { Graph, Model, Node } from '../graph/ir.js';
 import type { FloatTensor, Tensor } from '../graph/tensor.js';
 import { feedInputs } from '../runtime/bind.js';
-import { allChannelGroups, isDepthwise } from './dependency.js';
+import { allChannelGroups, isDepthwise, type ChannelGroup } from './dependency.js';
 import { colNmMask } from './patterns/colnm.js';
 import { depruneMask, type DepruneResult } from './patterns/deprune.js';
 import { depthwiseScores, removeChannels } from './patterns/filter.js';
@@ -69,6 +69,16 @@ function weightCounts(g: Graph): { total: number; nonzero: number } {
 function typesOf(g: Graph) {
   const shapes = new Map(feedInputs(g).map((i) => [i.name, i.shape.map((d) => (typeof d === 'number' ? d : 1))] as const));
   return inferShapes(g, shapes).types;
+}
+
+/**
+ * DEPrune's pointwise groups: the dependency groups whose channels flow through a depthwise conv
+ * (an expansion 1x1 conv's outputs, the depthwise conv, the projection's inputs), keyed by their
+ * first source. Groups with a source left dense are not pruned.
+ */
+export function expansionGroups(g: Graph, dense: ReadonlySet<string> = new Set()): ChannelGroup[] {
+  const types = typesOf(g);
+  return allChannelGroups(g, types).groups.filter((grp) => grp.through.some((t) => isDepthwise(t, types)) && grp.sources.every((x) => !dense.has(x.name)));
 }
 
 export function pruneModel(model: Model, method: PruneMethod, opts: PruneOptions = {}): { model: Model; report: PruneReport } {
@@ -141,9 +151,17 @@ export function pruneModel(model: Model, method: PruneMethod, opts: PruneOptions
     if (dws.length === 0) fail('INVALID_ARGUMENT', `${methodString(method)}: DEPrune prunes depthwise convolutions and this model has none`);
     const pw = opts.pw ?? 0;
     if (pw < 0 || pw >= 1) fail('INVALID_ARGUMENT', `--pw must be in [0, 1), got ${pw}`);
-    if (pw > 0) {
+    for (const [src, r] of opts.pwRatios ?? []) {
+      if (!(r >= 0 && r < 1)) fail('INVALID_ARGUMENT', `pwRatios: the ratio of '${src}' must be in [0, 1), got ${r}`);
+    }
+    if (pw > 0 || (opts.pwRatios?.size ?? 0) > 0) {
       // DEPrune's PW pruning: the expansion 1x1 convs whose channels flow through a depthwise conv.
-      g = pruneFilters(g, pw, layers, patterns, (s) => (skipped = s), (grp) => grp.through.some((t) => isDepthwise(t, typesOf(g))));
+      const pwGroups = expansionGroups(g, dense);
+      for (const src of opts.pwRatios?.keys() ?? []) {
+        if (!pwGroups.some((grp) => grp.sources[0]!.name === src)) fail('INVALID_ARGUMENT', `pwRatios: '${src}' is not the first source of a pointwise expansion group (groups: ${pwGroups.map((x) => x.sources[0]!.name).join(', ')})`);
+      }
+      g = pruneFilters(g, pw, layers, patterns, (s) => (skipped = s), (grp) => grp.through.some((t) => isDepthwise(t, typesOf(g))) && grp.sources.every((x) => !dense.has(x.name)), undefined,
+        (grp) => opts.pwRatios?.get(grp.sources[0]!.name) ?? pw);
     }
     const t2 = typesOf(g);
     const inits2 = new Map<string, Tensor>(g.initializers);
@@ -180,6 +198,7 @@ function pruneFilters(
   g0: Graph, ratio: number, layers: LayerReport[], patterns: Record<string, LayerPattern>,
   setSkipped: (s: { node: string; reason: string }[]) => void, accept: (grp: import('./dependency.js').ChannelGroup) => boolean,
   scoreWith?: (g: Graph, grp: import('./dependency.js').ChannelGroup) => Float64Array,
+  ratioOf: (grp: import('./dependency.js').ChannelGroup) => number = () => ratio,
 ): Graph {
   let g = g0;
   const { groups, skipped } = allChannelGroups(g, typesOf(g));
@@ -190,13 +209,14 @@ function pruneFilters(
     const node = g.nodes.find((n) => n.name === src)!;
     const found = allChannelGroups(g, typesOf(g)).groups.find((x) => x.sources.some((s) => s.name === node.name));
     if (found === undefined) continue;
-    const remove = Math.min(found.channels - 1, Math.floor(ratio * found.channels));
+    const r = ratioOf(grp0);
+    const remove = Math.min(found.channels - 1, Math.floor(r * found.channels));
     if (remove <= 0) continue;
     g = removeChannels(g, found, found.channels - remove, scoreWith?.(g, found));
     for (const s of found.sources) {
       const kind = scoreWith === undefined ? 'filter' : 'channel';
       patterns[s.name] = { pattern: kind, removed: remove, of: found.channels };
-      layers.push({ name: s.name, op: s.op, sparsity: remove / found.channels, pattern: `${kind}:${ratio}` });
+      layers.push({ name: s.name, op: s.op, sparsity: remove / found.channels, pattern: `${kind}:${r}` });
     }
   }
   return g;

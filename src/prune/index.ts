@@ -1,5 +1,5 @@
 /** Pruning: patterns are pure functions of weights; criteria score; apply.ts chooses the layers. */
-export { pruneModel, readPruningMetadata, PRUNING_METADATA_KEY, DEFAULT_TILE, type LayerPattern, type LayerReport, type PruneReport } from './apply.js';
+export { pruneModel, expansionGroups, readPruningMetadata, PRUNING_METADATA_KEY, DEFAULT_TILE, type LayerPattern, type LayerReport, type PruneReport } from './apply.js';
 export { parseMethod, methodString, parseCriterion, type PruneMethod, type PruneOptions } from './spec.js';
 export { CRITERIA, score, type Criterion } from './criteria.js';
 export { colNmMask, type ColNmOptions, type ColNmResult } from './patterns/colnm.js';
@@ -9,3 +9,4 @@ export { magnitudeMask } from './patterns/unstructured.js';
 export { allChannelGroups, channelGroup, type ChannelGroup } from './dependency.js';
 export { pruningSensitivity, type LayerSensitivity, type SensitivityReport } from './sensitivity.js';
 export { reconstructPruned, type ReconstructOptions, type ReconstructReport, type LayerReconstruction } from './reconstruct.js';
+export { allocatePwRatios, measurePwSensitivity, choosePwRatios, chooseOptions, DEFAULT_PW_GRID, type PwAllocation, type PwAllocationOptions, type PwSensitivity, type PwSensitivityOptions, type PwBudget, type PwCandidate, type PwGroupAllocation } from './allocate.js';

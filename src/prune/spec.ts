@@ -25,6 +25,11 @@ export interface PruneOptions {
   readonly criterion?: Criterion;
   /** DEPrune: l2 filter pruning ratio for the pointwise (expansion) convs, 0 = none. */
   readonly pw?: number;
+  /**
+   * DEPrune: per-group PW ratios (first source node name → ratio) that replace `pw` for the groups
+   * they name, e.g. an allocation from `allocatePwRatios`.
+   */
+  readonly pwRatios?: ReadonlyMap<string, number>;
   /** DEPrune: channels per sub-GEMM (T). */
   readonly groupWidth?: number;
   /** DEPrune: channels per pruning unit (1: single weights, the paper's DCP; 4: SIMD vectors the NHWC kernel skips). */

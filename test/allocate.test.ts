@@ -1,0 +1,152 @@
+/** Sensitivity-placed PW filter pruning: per-group ratios, the exact knapsack, the measured KLs and the budget. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import '../src/node/runtime.js';
+import type { ImageBatch } from '../src/data/cifar10.js';
+import { batchTensor } from '../src/data/preprocess.js';
+import { SparseCnnError } from '../src/errors.js';
+import type { Model, Preprocessing } from '../src/graph/ir.js';
+import type { FloatTensor } from '../src/graph/tensor.js';
+import { loadModel } from '../src/node/models.js';
+import { choosePwRatios, chooseOptions, measurePwSensitivity } from '../src/prune/allocate.js';
+import { expansionGroups } from '../src/prune/apply.js';
+import { parseMethod, pruneModel } from '../src/prune/index.js';
+import { compile } from '../src/runtime/session.js';
+import { GraphBuilder } from '../src/zoo/builder.js';
+import { Rng } from '../src/zoo/rng.js';
+
+const PRE: Preprocessing = { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], inputSize: [3, 8, 8] };
+
+/** Two inverted-residual blocks of different widths (24 channels at 8x8, 48 at 4x4). */
+function twoBlocks(seed: number): Model {
+  const b = new GraphBuilder('two', seed);
+  let x = b.input('input', ['batch', 3, 8, 8]);
+  x = b.relu(b.conv(x, 8, { kernel: 3, bias: true }, 'stem'), 'r0');
+  x = b.relu(b.conv(x, 24, { kernel: 1, bias: true }, 'e1'), 'r1');
+  x = b.relu(b.conv(x, 24, { kernel: 3, groups: 24, bias: true }, 'd1'), 'r2');
+  x = b.conv(x, 12, { kernel: 1, bias: true }, 'p1');
+  x = b.relu(b.conv(x, 48, { kernel: 1, bias: true }, 'e2'), 'r3');
+  x = b.relu(b.conv(x, 48, { kernel: 3, stride: 2, groups: 48, bias: true }, 'd2'), 'r4');
+  x = b.conv(x, 16, { kernel: 1, bias: true }, 'p2');
+  x = b.flatten(b.globalAvgPool(x, 'gap'), 'flat');
+  b.output(b.linear(x, 10, 'fc'), 'logits');
+  return { graph: b.build(), opset: 14, metadata: { name: 'two', preprocessing: PRE } };
+}
+
+function randomImages(count: number, seed: number): ImageBatch {
+  const rng = new Rng(seed);
+  const pixels = new Uint8Array(count * 3 * 64);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = Math.floor(rng.next() * 256);
+  return { count, labels: new Uint8Array(count), pixels, height: 8, width: 8 };
+}
+
+const shapeOf = (m: Model, conv: string): readonly number[] => m.graph.initializers.get(m.graph.nodes.find((n) => n.name === conv)!.inputs[1]!)!.shape;
+
+describe('PW allocation: per-group ratios', () => {
+  it('pwRatios prunes each named expansion group at its own ratio and the others at --pw', () => {
+    const before = loadModel('mobilenetv2-cifar');
+    const { model } = pruneModel(before, parseMethod('dcp-bh:0.5'), { pw: 0.3, pwRatios: new Map([['layers.1.c1', 0.5], ['layers.15.c1', 0]]) });
+    assert.deepEqual(shapeOf(model, 'layers.1.c1'), [48, 16, 1, 1], 'layers.1: half of 96 filters removed');
+    assert.deepEqual(shapeOf(model, 'layers.1.c3'), [24, 48, 1, 1], 'and the projection lost those inputs');
+    assert.deepEqual(shapeOf(model, 'layers.15.c1'), [960, 160, 1, 1], 'layers.15 left whole');
+    assert.deepEqual(shapeOf(model, 'layers.2.c1'), [144 - Math.floor(0.3 * 144), 24, 1, 1], 'unnamed groups follow --pw');
+  });
+
+  it('pwRatios alone (no --pw) prunes only the named groups; bad names and ratios are clear errors', () => {
+    const before = loadModel('mobilenetv2-cifar');
+    const { model } = pruneModel(before, parseMethod('dcp:0'), { pwRatios: new Map([['layers.16.c1', 0.25]]) });
+    assert.deepEqual(shapeOf(model, 'layers.16.c1'), [720, 160, 1, 1]);
+    assert.deepEqual(shapeOf(model, 'layers.2.c1'), [144, 24, 1, 1]);
+    assert.equal(expansionGroups(before.graph).length, 17);
+    const bad = (o: ReadonlyMap<string, number>, re: RegExp) => assert.throws(() => pruneModel(before, parseMethod('dcp:0'), { pwRatios: o }), (e: unknown) => e instanceof SparseCnnError && re.test(e.message));
+    bad(new Map([['layers.1.c3', 0.3]]), /'layers.1.c3' is not the first source of a pointwise expansion group/);
+    bad(new Map([['layers.1.c1', 1]]), /ratio of 'layers.1.c1' must be in \[0, 1\)/);
+    bad(new Map([['layers.1.c1', Number.NaN]]), /must be in \[0, 1\)/);
+  });
+});
+
+describe('PW allocation: the multiple-choice knapsack', () => {
+  it('equals brute force over every combination (random instances, costs saturating at the target)', () => {
+    const rng = new Rng(5);
+    for (let trial = 0; trial < 200; trial++) {
+      const groups = Array.from({ length: 1 + Math.floor(rng.next() * 5) }, () =>
+        Array.from({ length: 1 + Math.floor(rng.next() * 4) }, () => ({ cost: Math.floor(rng.next() * 10), score: Math.round(rng.next() * 100) / 10 })));
+      const maxCost = groups.reduce((s, g) => s + Math.max(...g.map((o) => o.cost)), 0);
+      const target = Math.floor(rng.next() * (maxCost + 1));
+      let best = Infinity;
+      const walk = (i: number, cost: number, score: number): void => {
+        if (i === groups.length) {
+          if (cost >= target) best = Math.min(best, score);
+          return;
+        }
+        for (const o of groups[i]!) walk(i + 1, cost + o.cost, score + o.score);
+      };
+      walk(0, 0, 0);
+      const picks = chooseOptions(groups, target);
+      assert.equal(picks.length, groups.length);
+      const cost = picks.reduce((s, p, i) => s + groups[i]![p]!.cost, 0);
+      const score = picks.reduce((s, p, i) => s + groups[i]![p]!.score, 0);
+      assert.ok(cost >= target, `trial ${trial}: cost ${cost} < target ${target}`);
+      assert.ok(Math.abs(score - best) < 1e-9, `trial ${trial}: score ${score} vs brute force ${best}`);
+    }
+  });
+
+  it('an unreachable budget is a clear error', () => {
+    assert.throws(() => chooseOptions([[{ cost: 1, score: 0 }], [{ cost: 2, score: 1 }]], 4), /no choice of ratios removes the budget \(4\); the largest reaches 3/);
+  });
+});
+
+describe('PW allocation: measured sensitivity', () => {
+  it('KL per group and ratio is the KL of that pruned model, and the choice meets the uniform budget with no more KL', async () => {
+    const model = twoBlocks(3);
+    const data = randomImages(16, 9);
+    const grid = [0.25, 0.5, 0.75];
+    const sens = await measurePwSensitivity(model, data, { grid, images: 16, compile: { backend: 'ref' } });
+    assert.deepEqual(sens.groups.map((g) => [g.source, g.channels]), [['e1', 24], ['e2', 48]]);
+    // The units: a channel of e2 carries 12 weights of e2 (input 12) and 16 of p2; at 8x8 and 4x4 pixels.
+    const e2 = sens.groups.find((g) => g.source === 'e2')!;
+    assert.deepEqual(e2.unit, { weights: 12 + 16, macs: 12 * 64 + 16 * 16 });
+    assert.equal(sens.pwWeights, 8 * 24 + 24 * 12 + 12 * 48 + 48 * 16);
+
+    // Recompute one candidate's KL independently.
+    const probs = async (m: Model): Promise<Float64Array[]> => {
+      const s = await compile(m, { backend: 'ref' });
+      const y = (await s.run({ input: batchTensor(data, 0, 16, PRE) })).logits as FloatTensor;
+      s.dispose();
+      return Array.from({ length: 16 }, (_, i) => {
+        const z = Array.from(y.data.subarray(i * 10, i * 10 + 10));
+        const m0 = Math.max(...z);
+        const e = z.map((v) => Math.exp(v - m0));
+        const t = e.reduce((a, b) => a + b, 0);
+        return Float64Array.from(e, (v) => v / t);
+      });
+    };
+    const p = await probs(model);
+    const q = await probs(pruneModel(model, parseMethod('dcp:0'), { pwRatios: new Map([['e2', 0.5]]) }).model);
+    const kl = p.reduce((s, pi, i) => s + pi.reduce((a, v, j) => a + v * Math.log(v / q[i]![j]!), 0), 0) / 16;
+    const c = e2.candidates.find((x) => x.ratio === 0.5)!;
+    assert.equal(c.removed, 24);
+    assert.ok(Math.abs(c.kl - kl) < 1e-6 * Math.max(1, kl), `measured ${c.kl} vs ${kl}`);
+    for (const g of sens.groups) {
+      assert.equal(g.candidates[0]!.kl, 0);
+      for (const x of g.candidates) assert.ok(x.kl >= -1e-9 && Number.isFinite(x.kl));
+    }
+
+    for (const budget of ['weights', 'macs', 'filters'] as const) {
+      const a = choosePwRatios(sens, 0.5, budget);
+      const unit = budget === 'filters' ? 'filters' : budget;
+      assert.ok(a.allocated[unit] >= a.uniform[unit], `${budget}: allocated ${a.allocated[unit]} < uniform ${a.uniform[unit]}`);
+      assert.ok(a.allocated.kl <= a.uniform.kl + 1e-12, `${budget}: the uniform choice is feasible, so the optimum has no more KL`);
+      // The ratios really prune what the allocation says.
+      const { model: pruned } = pruneModel(model, parseMethod('dcp:0'), { pwRatios: a.ratios });
+      for (const g of a.groups) assert.equal(shapeOf(pruned, g.source)[0], g.channels - g.chosen.removed, `${budget}: ${g.source}`);
+    }
+  });
+
+  it('bad inputs are clear errors', async () => {
+    const data = randomImages(4, 1);
+    await assert.rejects(measurePwSensitivity(twoBlocks(1), data, { images: 8, compile: { backend: 'ref' } }), /needs 8 calibration images, the data has 4/);
+    await assert.rejects(measurePwSensitivity(twoBlocks(1), data, { images: 4, grid: [1.2], compile: { backend: 'ref' } }), /grid ratios must be in \(0, 1\)/);
+    await assert.rejects(measurePwSensitivity(loadModel('resnet20'), data, { images: 4 }), /no pointwise expansion group/);
+  });
+});
