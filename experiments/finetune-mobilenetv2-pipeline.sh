@@ -6,7 +6,8 @@
 #   stage 1: the pretrained model, 4 epochs distilled from itself                  → s1/mobilenetv2-cifar-dense
 #   stage 2 (from s1 dense, 4 epochs, lr 0.01, α 0.7, T 4, pruned rows reconstructed on 512 images):
 #     a. teacher = s1 dense: DCP-BH 50% + PW 30%; DCP-BH 50% alone; PW 30% alone; dense;
-#        DCP-BH 50% + PW 30% and dense again with weight decay 1e-4 instead of 5e-4
+#        DCP-BH 50% + PW 30% and dense again with weight decay 1e-4 instead of 5e-4;
+#        DCP-BH 50% + PW 30% placed by sensitivity (--pw-alloc), budgets in MACs and in weights
 #     b. teacher = a fine-tuned ResNet-20 (RESNET20_TEACHER, e.g. stage 1 of
 #        finetune-resnet20-pipeline.sh, 86.99%): DCP-BH 50% + PW 30%; dense
 # Each run writes its rows (JSON) that `finetune.mjs --from` renders as one table.
@@ -14,7 +15,7 @@
 #   bash experiments/finetune-mobilenetv2-pipeline.sh [OUT_DIR] [RESNET20_TEACHER]
 #       (default out/finetune-mobilenetv2; without a ResNet-20 teacher, b is skipped)
 #
-# Needs `npm run build` and ../shared/data with models/mobilenetv2_cifar10.onnx. About 4 hours on
+# Needs `npm run build` and ../shared/data with models/mobilenetv2_cifar10.onnx. About 5 hours on
 # a 2-vCPU machine: each run takes one thread and about 30 minutes, two run side by side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +38,10 @@ $FT --model "$S1" --wd 1e-4 --patterns dcp-bh:0.5 --pw 0.3 --reconstruct 512 --s
 $FT --model "$S1" --wd 1e-4 --patterns dense --save "$OUT/s2-wd" --rows "$OUT/s2-wd-dense.json"
 wait
 node experiments/finetune.mjs --from "$OUT/s2-wd-dense.json,$OUT/s2-wd-dcp-pw.json" > "$OUT/s2-wd.md"
+$FT --model "$S1" --patterns dcp-bh:0.5 --pw 0.3 --pw-alloc macs --reconstruct 512 --save "$OUT/s2-alloc-macs" --rows "$OUT/s2-alloc-macs.json" &
+$FT --model "$S1" --patterns dcp-bh:0.5 --pw 0.3 --pw-alloc weights --reconstruct 512 --save "$OUT/s2-alloc-weights" --rows "$OUT/s2-alloc-weights.json"
+wait
+node experiments/finetune.mjs --from "$OUT/s2-dense.json,$OUT/s2-dcp-pw.json,$OUT/s2-alloc-macs.json,$OUT/s2-alloc-weights.json" > "$OUT/s2-alloc.md"
 
 if [ -n "$R20" ]; then
   $FT --model "$S1" --teacher "$R20" --patterns dcp-bh:0.5 --pw 0.3 --reconstruct 512 --save "$OUT/s2-r20" --rows "$OUT/s2-r20-dcp-pw.json" &
