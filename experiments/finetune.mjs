@@ -6,7 +6,7 @@
  * must not be credited to pruning). Accuracy is on the full test_batch.bin (10,000 JPEG-decoded images).
  *
  *   node experiments/finetune.mjs [--model resnet20] [--patterns dense,colnm:2:4,colnm:1:4]
- *        [--epochs 2] [--lr 0.01] [--wd 5e-4] [--batch 64] [--threads 2] [--limit N] [--out experiments/results/finetune-resnet20.md]
+ *        [--epochs 2] [--lr 0.01] [--wd 5e-4] [--seed 1] [--batch 64] [--threads 2] [--limit N] [--out experiments/results/finetune-resnet20.md]
  *        [--pw R [--pw-alloc weights|macs|filters] [--pw-alloc-images N]]
  *        [--tile T] [--distill alpha:T] [--teacher FILE.onnx] [--bn-match] [--reconstruct IMAGES] [--save DIR] [--rows FILE.json] [--from a.json,b.json]
  *
@@ -57,6 +57,8 @@ const { values: o } = parseArgs({
     threads: { type: 'string', default: '2' },
     checkpoint: { type: 'string', default: 'store-all' },
     wd: { type: 'string', default: '5e-4' },
+    // Training seed (augmentation, batch order): a second seed says how much of a gap is noise.
+    seed: { type: 'string', default: '1' },
     limit: { type: 'string' },
     // alpha:T — distil from the unpruned model (knowledge distillation); dense rows distil from themselves,
     // so every row still follows one recipe.
@@ -97,7 +99,7 @@ const teacherModel = o.teacher ? loadModel(o.teacher) : base;
 const teacherName = o.teacher ? basename(o.teacher) : 'the dense starting model';
 if (o.save) mkdirSync(o.save, { recursive: true });
 const distill = o.distill ? { alpha: Number(o.distill.split(':')[0]), temperature: Number(o.distill.split(':')[1] ?? 4) } : undefined;
-const cfg = { epochs: Number(o.epochs), lr: Number(o.lr), warmupSteps: 0, seed: 1, ...(distill ? { distill } : {}) };
+const cfg = { epochs: Number(o.epochs), lr: Number(o.lr), warmupSteps: 0, seed: Number(o.seed), ...(distill ? { distill } : {}) };
 
 async function accuracy(model) {
   const s = await compile(model, { backend: 'wasm', threads });
@@ -174,7 +176,7 @@ const meta = {
   date: new Date().toISOString().slice(0, 10),
   machine: `${cpus()[0]?.model ?? 'unknown'} x${cpus().length}, Node ${process.version}`,
   command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`,
-  recipe: `${o.model.endsWith('.onnx') ? `starting from ${o.model}; ` : ''}${cfg.epochs} epochs over ${train.count} training images (${train.files.map((f) => f.split('/').pop()).join(', ')}, JPEG-decoded pixels), batch ${o.batch}, SGD momentum 0.9, weight decay ${o.wd}, gradient norm clipped at 5, cosine lr from ${cfg.lr}${o['pw-alloc'] ? `; PW filter pruning placed by sensitivity (per-group ratios removing at least the ${o['pw-alloc']} uniform --pw ${o.pw} removes, least summed one-group KL on ${o['pw-alloc-images']} training images)` : ''}${o.reconstruct ? `; pruned rows: kept weights refit by least squares to the dense model's layer outputs on ${o.reconstruct} training images before fine-tuning` : ''}${o.dynamic ? `; colnm rows: dynamic masks (SR-STE) from the unpruned weights for the first ${o.dynamic.split(':')[0]} epochs, re-selected every ${o.dynamic.split(':')[1] ?? 1} steps, decay ${o.dynamic.split(':')[2] ?? '2e-4'} on pruned weights, fixed after` : ''}${distill ? `, distilled from ${teacherName} (loss = ${+(1 - distill.alpha).toFixed(6)}·CE + ${distill.alpha}·T²·KL, T = ${distill.temperature})` : ''}, random crop (pad 4) + flip, seed 1; BatchNorm unfolded after every conv (calibrated on 512 training images${o['bn-match'] ? `; for pruned models γ, β set to the per-channel statistics of ${teacherName}: statistics matching` : ''}) and folded back for the test; checkpointing ${o.checkpoint}, wasm kernels x${threads}`,
+  recipe: `${o.model.endsWith('.onnx') ? `starting from ${o.model}; ` : ''}${cfg.epochs} epochs over ${train.count} training images (${train.files.map((f) => f.split('/').pop()).join(', ')}, JPEG-decoded pixels), batch ${o.batch}, SGD momentum 0.9, weight decay ${o.wd}, gradient norm clipped at 5, cosine lr from ${cfg.lr}${o['pw-alloc'] ? `; PW filter pruning placed by sensitivity (per-group ratios removing at least the ${o['pw-alloc']} uniform --pw ${o.pw} removes, least summed one-group KL on ${o['pw-alloc-images']} training images)` : ''}${o.reconstruct ? `; pruned rows: kept weights refit by least squares to the dense model's layer outputs on ${o.reconstruct} training images before fine-tuning` : ''}${o.dynamic ? `; colnm rows: dynamic masks (SR-STE) from the unpruned weights for the first ${o.dynamic.split(':')[0]} epochs, re-selected every ${o.dynamic.split(':')[1] ?? 1} steps, decay ${o.dynamic.split(':')[2] ?? '2e-4'} on pruned weights, fixed after` : ''}${distill ? `, distilled from ${teacherName} (loss = ${+(1 - distill.alpha).toFixed(6)}·CE + ${distill.alpha}·T²·KL, T = ${distill.temperature})` : ''}, random crop (pad 4) + flip, seed ${o.seed}; BatchNorm unfolded after every conv (calibrated on 512 training images${o['bn-match'] ? `; for pruned models γ, β set to the per-channel statistics of ${teacherName}: statistics matching` : ''}) and folded back for the test; checkpointing ${o.checkpoint}, wasm kernels x${threads}`,
   test: `${test.count} images of ${test.file.split('/').pop()}`,
   testCount: test.count,
 };

@@ -149,5 +149,6 @@ describe('pruneModel', () => {
     bad('unstructured:-0.1', /ratio/);
     bad('magic:3', /unknown pruning method 'magic'/);
     assert.throws(() => pruneModel(loadModel('resnet20'), parseMethod('dcp:0.5')), /has none/);
+    assert.throws(() => pruneModel(loadModel('resnet20'), parseMethod('colnm:2:4'), { pw: 0.3 }), /PW filter pruning \(pw, pwRatios\) is part of DEPrune.*colnm:2:4 does not use it/);
   });
 });

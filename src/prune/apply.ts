@@ -92,6 +92,10 @@ export function pruneModel(model: Model, method: PruneMethod, opts: PruneOptions
   const inputs = new Set(feedInputs(g).map((i) => i.name));
   const dense = new Set(opts.dense ?? []);
   const types = typesOf(g);
+  const isDeprune = method.kind === 'dcp' || method.kind === 'dcp-b' || method.kind === 'dcp-bh';
+  if (!isDeprune && ((opts.pw ?? 0) > 0 || (opts.pwRatios?.size ?? 0) > 0)) {
+    fail('INVALID_ARGUMENT', `PW filter pruning (pw, pwRatios) is part of DEPrune (dcp, dcp-b, dcp-bh); ${methodString(method)} does not use it (for filter pruning of every conv use filter:R)`);
+  }
 
   const setMasked = (n: Node, w: FloatTensor, mask: Uint8Array): number => {
     const data = new Float32Array(w.data.length);
