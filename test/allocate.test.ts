@@ -2,43 +2,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import '../src/node/runtime.js';
-import type { ImageBatch } from '../src/data/cifar10.js';
 import { batchTensor } from '../src/data/preprocess.js';
 import { SparseCnnError } from '../src/errors.js';
-import type { Model, Preprocessing } from '../src/graph/ir.js';
+import type { Model } from '../src/graph/ir.js';
 import type { FloatTensor } from '../src/graph/tensor.js';
 import { loadModel } from '../src/node/models.js';
 import { choosePwRatios, chooseOptions, measurePwSensitivity } from '../src/prune/allocate.js';
 import { expansionGroups } from '../src/prune/apply.js';
 import { parseMethod, pruneModel } from '../src/prune/index.js';
 import { compile } from '../src/runtime/session.js';
-import { GraphBuilder } from '../src/zoo/builder.js';
+import { randomImages, twoInvertedResiduals } from './helpers.js';
 import { Rng } from '../src/zoo/rng.js';
-
-const PRE: Preprocessing = { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], inputSize: [3, 8, 8] };
-
-/** Two inverted-residual blocks of different widths (24 channels at 8x8, 48 at 4x4). */
-function twoBlocks(seed: number): Model {
-  const b = new GraphBuilder('two', seed);
-  let x = b.input('input', ['batch', 3, 8, 8]);
-  x = b.relu(b.conv(x, 8, { kernel: 3, bias: true }, 'stem'), 'r0');
-  x = b.relu(b.conv(x, 24, { kernel: 1, bias: true }, 'e1'), 'r1');
-  x = b.relu(b.conv(x, 24, { kernel: 3, groups: 24, bias: true }, 'd1'), 'r2');
-  x = b.conv(x, 12, { kernel: 1, bias: true }, 'p1');
-  x = b.relu(b.conv(x, 48, { kernel: 1, bias: true }, 'e2'), 'r3');
-  x = b.relu(b.conv(x, 48, { kernel: 3, stride: 2, groups: 48, bias: true }, 'd2'), 'r4');
-  x = b.conv(x, 16, { kernel: 1, bias: true }, 'p2');
-  x = b.flatten(b.globalAvgPool(x, 'gap'), 'flat');
-  b.output(b.linear(x, 10, 'fc'), 'logits');
-  return { graph: b.build(), opset: 14, metadata: { name: 'two', preprocessing: PRE } };
-}
-
-function randomImages(count: number, seed: number): ImageBatch {
-  const rng = new Rng(seed);
-  const pixels = new Uint8Array(count * 3 * 64);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = Math.floor(rng.next() * 256);
-  return { count, labels: new Uint8Array(count), pixels, height: 8, width: 8 };
-}
 
 const shapeOf = (m: Model, conv: string): readonly number[] => m.graph.initializers.get(m.graph.nodes.find((n) => n.name === conv)!.inputs[1]!)!.shape;
 
@@ -98,7 +72,7 @@ describe('PW allocation: the multiple-choice knapsack', () => {
 
 describe('PW allocation: measured sensitivity', () => {
   it('KL per group and ratio is the KL of that pruned model, and the choice meets the uniform budget with no more KL', async () => {
-    const model = twoBlocks(3);
+    const model = twoInvertedResiduals(3);
     const data = randomImages(16, 9);
     const grid = [0.25, 0.5, 0.75];
     const sens = await measurePwSensitivity(model, data, { grid, images: 16, compile: { backend: 'ref' } });
@@ -111,7 +85,7 @@ describe('PW allocation: measured sensitivity', () => {
     // Recompute one candidate's KL independently.
     const probs = async (m: Model): Promise<Float64Array[]> => {
       const s = await compile(m, { backend: 'ref' });
-      const y = (await s.run({ input: batchTensor(data, 0, 16, PRE) })).logits as FloatTensor;
+      const y = (await s.run({ input: batchTensor(data, 0, 16, model.metadata.preprocessing!) })).logits as FloatTensor;
       s.dispose();
       return Array.from({ length: 16 }, (_, i) => {
         const z = Array.from(y.data.subarray(i * 10, i * 10 + 10));
@@ -145,8 +119,8 @@ describe('PW allocation: measured sensitivity', () => {
 
   it('bad inputs are clear errors', async () => {
     const data = randomImages(4, 1);
-    await assert.rejects(measurePwSensitivity(twoBlocks(1), data, { images: 8, compile: { backend: 'ref' } }), /needs 8 calibration images, the data has 4/);
-    await assert.rejects(measurePwSensitivity(twoBlocks(1), data, { images: 4, grid: [1.2], compile: { backend: 'ref' } }), /grid ratios must be in \(0, 1\)/);
+    await assert.rejects(measurePwSensitivity(twoInvertedResiduals(1), data, { images: 8, compile: { backend: 'ref' } }), /needs 8 calibration images, the data has 4/);
+    await assert.rejects(measurePwSensitivity(twoInvertedResiduals(1), data, { images: 4, grid: [1.2], compile: { backend: 'ref' } }), /grid ratios must be in \(0, 1\)/);
     await assert.rejects(measurePwSensitivity(loadModel('resnet20'), data, { images: 4 }), /no pointwise expansion group/);
   });
 });

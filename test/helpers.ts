@@ -1,7 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import type { ImageBatch } from '../src/data/cifar10.js';
+import type { Model, Preprocessing } from '../src/graph/ir.js';
 import { floatTensor, type FloatTensor } from '../src/graph/tensor.js';
+import { GraphBuilder } from '../src/zoo/builder.js';
+import { Rng } from '../src/zoo/rng.js';
 import { PACKAGE_ROOT } from '../src/node/paths.js';
 
 export const ROOT = PACKAGE_ROOT;
@@ -58,4 +62,31 @@ export function densestColNmGroup(w: Float32Array, [OC, Cin, kh, kw]: readonly n
     }
   }
   return worst;
+}
+
+/** Seeded random images of size×size pixels (labels 0), no file needed. */
+export function randomImages(count: number, seed: number, size = 8): ImageBatch {
+  const rng = new Rng(seed);
+  const pixels = new Uint8Array(count * 3 * size * size);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = Math.floor(rng.next() * 256);
+  return { count, labels: new Uint8Array(count), pixels, height: size, width: size };
+}
+
+/**
+ * Two inverted-residual blocks (1x1 expansion → depthwise → 1x1 projection) of different widths,
+ * the second depthwise conv strided: two DEPrune PW groups, 'e1' (24 channels) and 'e2' (48).
+ */
+export function twoInvertedResiduals(seed: number, size = 8): Model {
+  const pre: Preprocessing = { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], inputSize: [3, size, size] };
+  const b = new GraphBuilder('two-blocks', seed);
+  let x = b.input('input', ['batch', 3, size, size]);
+  x = b.relu(b.conv(x, 8, { kernel: 3, bias: true }, 'stem'), 'r0');
+  x = b.relu(b.conv(x, 24, { kernel: 1, bias: true }, 'e1'), 'r1');
+  x = b.relu(b.conv(x, 24, { kernel: 3, groups: 24, bias: true }, 'd1'), 'r2');
+  x = b.conv(x, 12, { kernel: 1, bias: true }, 'p1');
+  x = b.relu(b.conv(x, 48, { kernel: 1, bias: true }, 'e2'), 'r3');
+  x = b.relu(b.conv(x, 48, { kernel: 3, stride: 2, groups: 48, bias: true }, 'd2'), 'r4');
+  x = b.conv(x, 16, { kernel: 1, bias: true }, 'p2');
+  b.output(b.linear(b.flatten(b.globalAvgPool(x, 'gap'), 'flat'), 10, 'fc'), 'logits');
+  return { graph: b.build(), opset: 14, metadata: { name: 'two-blocks', preprocessing: pre } };
 }

@@ -12,6 +12,7 @@ import { reconstructPruned } from '../src/prune/reconstruct.js';
 import { compile } from '../src/runtime/session.js';
 import { GraphBuilder } from '../src/zoo/builder.js';
 import { Rng } from '../src/zoo/rng.js';
+import { randomImages } from './helpers.js';
 
 const PRE: Preprocessing = { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], inputSize: [3, 8, 8] };
 
@@ -41,13 +42,6 @@ function residualNet(seed: number): Model {
   x = b.flatten(b.globalAvgPool(x, 'gap'), 'flat');
   b.output(b.linear(x, 10, 'fc'), 'logits');
   return { graph: b.build(), opset: 14, metadata: { name: 'res', preprocessing: PRE } };
-}
-
-function randomImages(count: number, seed: number): ImageBatch {
-  const rng = new Rng(seed);
-  const pixels = new Uint8Array(count * 3 * 64);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = Math.floor(rng.next() * 256);
-  return { count, labels: new Uint8Array(count), pixels, height: 8, width: 8 };
 }
 
 function weightOf(m: Model, conv: string): Float32Array {
