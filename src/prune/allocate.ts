@@ -25,9 +25,9 @@ import { fail } from '../errors.js';
 import { inferShapes } from '../graph/infer.js';
 import type { Graph, Model, Preprocessing } from '../graph/ir.js';
 import type { FloatTensor } from '../graph/tensor.js';
-import { feedInputs } from '../runtime/bind.js';
 import { compile, type CompileOptions, type Session } from '../runtime/session.js';
-import { expansionGroups, pruneModel } from './apply.js';
+import { softmaxRow } from '../train/ops/loss.js';
+import { channelsRemoved, expansionGroups, pruneModel, typesOf } from './apply.js';
 import type { ChannelGroup } from './dependency.js';
 
 /** What the budget counts: PW weights removed, PW MACs removed (batch 1), or filters (channels) removed. */
@@ -143,18 +143,12 @@ function channelCost(grp: ChannelGroup, g: Graph, types: ReturnType<typeof infer
   return { weights, macs };
 }
 
-function typesOf(g: Graph): ReturnType<typeof inferShapes>['types'] {
-  return inferShapes(g, new Map(feedInputs(g).map((i) => [i.name, i.shape.map((d) => (typeof d === 'number' ? d : 1))] as const))).types;
-}
-
 function softmaxRows(t: FloatTensor): Float64Array[] {
   const [n, k] = [t.shape[0]!, t.data.length / t.shape[0]!];
   return Array.from({ length: n }, (_, i) => {
-    const row = Float64Array.from(t.data.subarray(i * k, (i + 1) * k));
-    const m = Math.max(...row);
-    let s = 0;
-    for (let j = 0; j < k; j++) s += row[j] = Math.exp(row[j]! - m);
-    return row.map((v) => v / s);
+    const row = new Float64Array(k);
+    softmaxRow(t.data, i * k, k, 1, row);
+    return row;
   });
 }
 
@@ -217,7 +211,7 @@ export async function measurePwSensitivity(model: Model, data: ImageBatch, opts:
     const seen = new Set<number>([0]);
     for (const r of grid) {
       opts.onProgress?.(done++, total, source);
-      const removed = Math.min(grp.channels - 1, Math.floor(r * grp.channels));
+      const removed = channelsRemoved(r, grp.channels);
       if (seen.has(removed)) continue;
       seen.add(removed);
       const one = pruneModel(model, { kind: 'dcp', ratio: 0 }, { pwRatios: new Map([[source, r]]) }).model;
@@ -241,7 +235,7 @@ export function choosePwRatios(sens: PwSensitivity, ratio: number, budget: PwBud
   const cost = (c: Pick<PwCandidate, 'weights' | 'macs' | 'removed'>): number => (budget === 'weights' ? c.weights : budget === 'macs' ? c.macs : c.removed);
   // The uniform ratio's removal, with the channel counts pruneModel uses.
   const uniformPick = sens.groups.map((m) => {
-    const removed = Math.min(m.channels - 1, Math.floor(ratio * m.channels));
+    const removed = channelsRemoved(ratio, m.channels);
     const exact = m.candidates.find((c) => c.removed === removed);
     return { removed, weights: removed * m.unit.weights, macs: removed * m.unit.macs, kl: exact?.kl ?? NaN };
   });

@@ -66,7 +66,8 @@ function weightCounts(g: Graph): { total: number; nonzero: number } {
   return { total, nonzero };
 }
 
-function typesOf(g: Graph) {
+/** Value types of a graph with its symbolic input dims (batch) taken as 1. */
+export function typesOf(g: Graph): ReturnType<typeof inferShapes>['types'] {
   const shapes = new Map(feedInputs(g).map((i) => [i.name, i.shape.map((d) => (typeof d === 'number' ? d : 1))] as const));
   return inferShapes(g, shapes).types;
 }
@@ -78,7 +79,16 @@ function typesOf(g: Graph) {
  */
 export function expansionGroups(g: Graph, dense: ReadonlySet<string> = new Set()): ChannelGroup[] {
   const types = typesOf(g);
-  return allChannelGroups(g, types).groups.filter((grp) => grp.through.some((t) => isDepthwise(t, types)) && grp.sources.every((x) => !dense.has(x.name)));
+  return allChannelGroups(g, types).groups.filter((grp) => isExpansionGroup(grp, types, dense));
+}
+
+function isExpansionGroup(grp: ChannelGroup, types: ReturnType<typeof inferShapes>['types'], dense: ReadonlySet<string>): boolean {
+  return grp.through.some((t) => isDepthwise(t, types)) && grp.sources.every((x) => !dense.has(x.name));
+}
+
+/** Channels filter pruning at `ratio` removes from a group of `channels` (always keeps one). */
+export function channelsRemoved(ratio: number, channels: number): number {
+  return Math.min(channels - 1, Math.floor(ratio * channels));
 }
 
 export function pruneModel(model: Model, method: PruneMethod, opts: PruneOptions = {}): { model: Model; report: PruneReport } {
@@ -164,7 +174,7 @@ export function pruneModel(model: Model, method: PruneMethod, opts: PruneOptions
       for (const src of opts.pwRatios?.keys() ?? []) {
         if (!pwGroups.some((grp) => grp.sources[0]!.name === src)) fail('INVALID_ARGUMENT', `pwRatios: '${src}' is not the first source of a pointwise expansion group (groups: ${pwGroups.map((x) => x.sources[0]!.name).join(', ')})`);
       }
-      g = pruneFilters(g, pw, layers, patterns, (s) => (skipped = s), (grp) => grp.through.some((t) => isDepthwise(t, typesOf(g))) && grp.sources.every((x) => !dense.has(x.name)), undefined,
+      g = pruneFilters(g, pw, layers, patterns, (s) => (skipped = s), (grp) => isExpansionGroup(grp, types, dense), undefined,
         (grp) => opts.pwRatios?.get(grp.sources[0]!.name) ?? pw);
     }
     const t2 = typesOf(g);
@@ -214,7 +224,7 @@ function pruneFilters(
     const found = allChannelGroups(g, typesOf(g)).groups.find((x) => x.sources.some((s) => s.name === node.name));
     if (found === undefined) continue;
     const r = ratioOf(grp0);
-    const remove = Math.min(found.channels - 1, Math.floor(r * found.channels));
+    const remove = channelsRemoved(r, found.channels);
     if (remove <= 0) continue;
     g = removeChannels(g, found, found.channels - remove, scoreWith?.(g, found));
     for (const s of found.sources) {

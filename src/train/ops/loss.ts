@@ -77,7 +77,8 @@ export function distillationLoss(logits: Float32Array, labels: Int32Array | Uint
   return { loss, correct: ce.correct };
 }
 
-function softmaxRow(x: Float32Array, base: number, classes: number, T: number, out: Float64Array): void {
+/** out = softmax(x[base .. base+classes) / T), in f64. */
+export function softmaxRow(x: Float32Array, base: number, classes: number, T: number, out: Float64Array): void {
   let max = -Infinity;
   for (let j = 0; j < classes; j++) max = Math.max(max, x[base + j]!);
   let sum = 0;
