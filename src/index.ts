@@ -17,7 +17,7 @@ export { validateGraph, topoSort } from './graph/validate.js';
 export { SIMPLIFY_PASSES, FUSION_PASSES, runPasses, type GraphPass, type PassContext } from './graph/passes/index.js';
 export { importOnnx, MIN_OPSET, MAX_OPSET, type ImportOptions } from './onnx/import.js';
 export { exportOnnx } from './onnx/export.js';
-export { compile, RefSession, type Session, type Backend, type CompileOptions, type LayerTiming } from './runtime/session.js';
+export { compile, RefSession, type Session, type Backend, type CompileOptions, type LayerTiming, type RunOptions, type TensorLayout } from './runtime/session.js';
 export { REF_KERNELS, type RefKernel } from './kernels/ref/index.js';
 export { ZOO, buildZooModel, zooEntry, GraphBuilder, Rng, type ZooEntry, type ZooBuildOptions, type WeightSource } from './zoo/index.js';
 export { parseCifar10, type ImageBatch } from './data/cifar10.js';

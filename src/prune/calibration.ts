@@ -9,6 +9,9 @@
  * touches only the conv whose input was just computed, which has not run yet, and in topological
  * order no held value depends on a conv that comes later.
  *
+ * Values are held, fed and handed to `fn` in the wasm engine's NHWC layout (shape [N, H, W, C]):
+ * each crosses the session boundary without a transpose.
+ *
  * Held values cost memory (for ResNet-20 at 256 images, a few tens of MB; for an ImageNet ResNet-50,
  * GBs). Past `budgetBytes` nothing is held any more and each input is computed from the model
  * input again, as a per-layer prefix: the same values, more time.
@@ -21,6 +24,7 @@ import type { Graph, Model, Preprocessing } from '../graph/ir.js';
 import { FUSION_PASS_NAMES } from '../graph/passes/index.js';
 import type { FloatTensor } from '../graph/tensor.js';
 import { compile } from '../runtime/session.js';
+import { toLayout } from '../runtime/wasm/layout.js';
 
 /** Images per run of a calibration sub-network. */
 export const CALIBRATION_BATCH = 64;
@@ -50,7 +54,7 @@ export class PrunedValues {
   }
 
   /**
-   * Calls `fn` with `name` in `model` (the pruned model with the refits so far) for each calibration
+   * Calls `fn` with `name` in `model` (NHWC) (the pruned model with the refits so far) for each calibration
    * batch in order. The nodes of `model` must be those of the model this object started with, in
    * the same order (refits replace weights and may give a conv a bias input; they add or move no node).
    */
@@ -98,7 +102,7 @@ export class PrunedValues {
     const out = new Map<string, FloatTensor[]>(keep.map((v) => [v, []]));
     try {
       for (let b = 0, start = 0; start < this.images; b++, start += CALIBRATION_BATCH) {
-        const r = await session.run(Object.fromEntries(reads.map((v) => [v, v === this.input ? this.inputBatch(start) : this.held.get(v)![b]!])));
+        const r = await session.run(Object.fromEntries(reads.map((v) => [v, v === this.input ? this.inputBatch(start) : this.held.get(v)![b]!])), { layout: 'nhwc' });
         for (const v of keep) {
           const t = r[v];
           if (t?.dtype !== 'float32') fail('INVALID_MODEL', `reconstruction: calibration value '${v}' is not float32`);
@@ -120,8 +124,9 @@ export class PrunedValues {
     }
   }
 
+  /** Model-input images start… as an NHWC batch. */
   private inputBatch(start: number): FloatTensor {
-    return batchTensor(this.data, start, Math.min(CALIBRATION_BATCH, this.images - start), this.pre);
+    return toLayout(batchTensor(this.data, start, Math.min(CALIBRATION_BATCH, this.images - start), this.pre), 'nhwc');
   }
 
   private info(v: string): { name: string; dtype: 'float32'; shape: (string | number)[] } {

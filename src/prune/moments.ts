@@ -241,26 +241,27 @@ export function newSampledTargets(images: number, channels: number, outH: number
   return { channels, outH, outW, every, rowStart, data: new Float32Array(rowStart[images]! * channels) };
 }
 
-/** Gathers the sampled pixels of a batch of dense outputs y (NCHW, images firstImage…) into `t`. */
+/** Gathers the sampled pixels of a batch of dense outputs y (NHWC, shape [N, H, W, C], images firstImage…) into `t`. */
 export function gatherTargets(t: SampledTargets, y: FloatTensor, firstImage: number): void {
-  const [n, C, H, W] = y.shape as [number, number, number, number];
-  if (C !== t.channels || H !== t.outH || W !== t.outW || firstImage + n > t.rowStart.length - 1) fail('SHAPE_MISMATCH', `reconstruction: dense output ${y.shape.join('x')} (images from ${firstImage}) does not fit its sampled targets`);
+  const [n, H, W, C] = y.shape as [number, number, number, number];
+  if (C !== t.channels || H !== t.outH || W !== t.outW || firstImage + n > t.rowStart.length - 1) fail('SHAPE_MISMATCH', `reconstruction: dense output ${y.shape.join('x')} (NHWC, images from ${firstImage}) does not fit its sampled targets`);
   const plane = H * W;
   for (let img = 0; img < n; img++) {
     let r = t.rowStart[firstImage + img]!;
     for (const px of samplePositions(firstImage + img, t.every, plane)) {
-      const row = r++ * C;
-      for (let c = 0; c < C; c++) t.data[row + c] = y.data[(img * C + c) * plane + px]!;
+      const at = (img * plane + px) * C;
+      t.data.set(y.data.subarray(at, at + C), r++ * C);
     }
   }
 }
 
 /**
- * Adds the rows of one batch: x the conv's input in the pruned network (NCHW, images firstImage…),
- * against the dense conv's output at the sampled pixels (`targets`). `wasm` undefined: the JS engine.
+ * Adds the rows of one batch: x the conv's input in the pruned network (NHWC, shape [N, H, W, C],
+ * images firstImage…), against the dense conv's output at the sampled pixels (`targets`). `wasm`
+ * undefined: the JS engine.
  */
 export function accumulate(mo: Moments, conv: ConvNode, x: FloatTensor, targets: SampledTargets, map: Int32Array | undefined, firstImage: number, wasm?: WasmProducts): void {
-  const [n, C, H, W] = x.shape as [number, number, number, number];
+  const [n, H, W, C] = x.shape as [number, number, number, number];
   const { channels: OCd, outH: OH, outW: OW, every } = targets;
   const OC = map?.length ?? OCd;
   const a = conv.attrs;
@@ -274,18 +275,25 @@ export function accumulate(mo: Moments, conv: ConvNode, x: FloatTensor, targets:
   const cg = C / G, ocg = OC / G, k1 = mo.k1, K = k1 - 1;
   const plane = OH * OW;
   const positions = Array.from({ length: n }, (_, img) => samplePositions(firstImage + img, every, plane));
-  /** Writes pixel px's im2col vector (group g of image img) to out[off + r·stride], r < K. */
+  /**
+   * Writes pixel px's im2col vector (group g of image img) to out[off + r·stride], r < K, r = (c·kh + i)·kw + j
+   * (the weight's layout). The input is NHWC: each tap's channels are read contiguously.
+   */
+  const khw = kh * kw;
   const im2col = (out: Float32Array | Float64Array, off: number, stride: number, img: number, g: number, px: number): void => {
     const oh = Math.floor(px / OW), ow = px % OW;
-    let o = off;
-    for (let c = 0; c < cg; c++) {
-      const base = (img * C + g * cg + c) * H * W;
-      for (let i = 0; i < kh; i++) {
-        const ih = oh * sh - pt + i * dh;
-        const inRow = ih >= 0 && ih < H;
-        for (let j = 0; j < kw; j++, o += stride) {
-          const iw = ow * sw - pl + j * dw;
-          out[o] = inRow && iw >= 0 && iw < W ? x.data[base + ih * W + iw]! : 0;
+    const cStride = khw * stride;
+    for (let i = 0; i < kh; i++) {
+      const ih = oh * sh - pt + i * dh;
+      const inRow = ih >= 0 && ih < H;
+      for (let j = 0; j < kw; j++) {
+        const iw = ow * sw - pl + j * dw;
+        let o = off + (i * kw + j) * stride;
+        if (inRow && iw >= 0 && iw < W) {
+          const base = ((img * H + ih) * W + iw) * C + g * cg;
+          for (let c = 0; c < cg; c++, o += cStride) out[o] = x.data[base + c]!;
+        } else {
+          for (let c = 0; c < cg; c++, o += cStride) out[o] = 0;
         }
       }
     }

@@ -39,3 +39,44 @@ export function bindInputs(graph: Graph, feeds: Readonly<Record<string, Tensor>>
   }
   return shapes;
 }
+
+/** How 4-D tensors cross a session's boundary. */
+export type TensorLayout = 'nchw' | 'nhwc';
+
+export interface RunOptions {
+  /**
+   * Layout of the 4-D feeds and outputs (default 'nchw', ONNX's). 'nhwc' tensors have shape
+   * [N, H, W, C]: the wasm engine's own layout, so it copies them in and out without a transpose
+   * (reconstruction's calibration passes hold every value of the network this way; the transposes
+   * were a third of its time). Other backends transpose.
+   */
+  readonly layout?: TensorLayout;
+  /**
+   * Output name → array the output is written into (its length must be the output's size) instead
+   * of a new one; the returned tensor's data is that array. Reused across runs, it saves an
+   * allocation, and the page faults of fresh memory, per output per run (ORT's preallocated outputs).
+   */
+  readonly into?: Readonly<Record<string, Float32Array>>;
+}
+
+/** Checks `into` against the outputs a session has. */
+export function checkInto(opts: RunOptions | undefined, outputNames: readonly string[]): void {
+  for (const name of Object.keys(opts?.into ?? {})) {
+    if (!outputNames.includes(name)) fail('INVALID_ARGUMENT', `run: 'into' names '${name}', which is not an output (the outputs: ${outputNames.map((o) => `'${o}'`).join(', ')})`);
+  }
+}
+
+/** The array an output of `size` values goes into: the caller's (length checked) or a new one. */
+export function outputArray(opts: RunOptions | undefined, name: string, size: number): Float32Array {
+  const a = opts?.into?.[name];
+  if (a === undefined) return new Float32Array(size);
+  if (a.length !== size) fail('SHAPE_MISMATCH', `run: 'into' for output '${name}' has ${a.length} values, the output has ${size}`);
+  return a;
+}
+
+/** Checks a RunOptions layout. */
+export function runLayout(opts: RunOptions | undefined): TensorLayout {
+  const layout = opts?.layout ?? 'nchw';
+  if (layout !== 'nchw' && layout !== 'nhwc') fail('INVALID_ARGUMENT', `run: layout must be 'nchw' or 'nhwc', got '${String(layout)}'`);
+  return layout;
+}

@@ -10,8 +10,10 @@ import type { ValueType } from '../graph/ops/index.js';
 import { runPasses } from '../graph/passes/index.js';
 import type { FloatTensor, Tensor } from '../graph/tensor.js';
 import { validateGraph } from '../graph/validate.js';
-import { bindInputs, feedInputs } from './bind.js';
+import { bindInputs, checkInto, feedInputs, outputArray, runLayout, type RunOptions } from './bind.js';
+export type { RunOptions, TensorLayout } from './bind.js';
 import { WasmSession } from './wasm/session.js';
+import { toLayout } from './wasm/layout.js';
 import type { TuningCache } from '../tune/cache.js';
 import { readPruningMetadata } from '../prune/metadata.js';
 
@@ -48,7 +50,7 @@ export interface Session {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   /** Runs the model. Inputs are checked (names, dtypes, shapes) before any kernel runs. */
-  run(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, FloatTensor>>;
+  run(feeds: Readonly<Record<string, Tensor>>, options?: RunOptions): Promise<Record<string, FloatTensor>>;
   /** Per-step times of the last run; empty unless compiled with profile: true. */
   profile(): readonly LayerTiming[];
   /** The graph after passes for these input shapes (what actually runs). */
@@ -83,8 +85,17 @@ export class RefSession implements Session {
     this.outputNames = graph.outputs.map((o) => o.name);
   }
 
-  async run(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, FloatTensor>> {
-    return this.runSync(feeds);
+  async run(feeds: Readonly<Record<string, Tensor>>, options?: RunOptions): Promise<Record<string, FloatTensor>> {
+    const nhwc = runLayout(options) === 'nhwc';
+    checkInto(options, this.outputNames);
+    const out = this.runSync(nhwc ? Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, toLayout(t, 'nchw')])) : feeds);
+    return Object.fromEntries(Object.entries(out).map(([k, t]) => {
+      const r = nhwc ? toLayout(t, 'nhwc') : t;
+      if (options?.into?.[k] === undefined) return [k, r];
+      const data = outputArray(options, k, r.data.length);
+      data.set(r.data);
+      return [k, { ...r, data }];
+    }));
   }
 
   runSync(feeds: Readonly<Record<string, Tensor>>): Record<string, FloatTensor> {

@@ -16,10 +16,36 @@ export function nchwToNhwc(src: Float32Array, shape: readonly [number, number, n
 }
 
 /** dst[b][c][p] = src[b][p][c]. */
-export function nhwcToNchw(src: Float32Array, shape: readonly [number, number, number, number], dst = new Float32Array(src.length)): Float32Array {
+export function nhwcToNchw(src: Float32Array, shape: readonly [number, number, number, number], dst: Float32Array = new Float32Array(src.length)): Float32Array {
   const [n, c, h, w] = shape;
   for (let b = 0; b < n; b++) transpose(src, dst, b * c * h * w, h * w, c);
   return dst;
+}
+
+type Float4D = { readonly dtype: 'float32'; readonly shape: readonly number[]; readonly data: Float32Array };
+
+/**
+ * A 4-D float tensor between NCHW (shape [N, C, H, W]) and NHWC (shape [N, H, W, C]); other tensors
+ * pass through. For sessions that run in one layout and are asked for the other.
+ */
+export function toLayout<T extends { readonly dtype: string; readonly shape: readonly number[] }>(t: T, to: 'nchw' | 'nhwc'): T {
+  if (t.dtype !== 'float32' || t.shape.length !== 4) return t;
+  const f = t as unknown as Float4D;
+  if (to === 'nhwc') {
+    const [n, c, h, w] = f.shape as [number, number, number, number];
+    const data = new Float32Array(f.data.length);
+    nchwToNhwc(f.data, [n, c, h, w], data);
+    return { ...t, shape: [n, h, w, c], data };
+  }
+  const [n, h, w, c] = f.shape as [number, number, number, number];
+  return { ...t, shape: [n, c, h, w], data: nhwcToNchw(f.data, [n, c, h, w]) };
+}
+
+/** [N, H, W, C] → [N, C, H, W] (the shape an NHWC tensor has in ONNX terms); other ranks unchanged. */
+export function nchwShapeOf(nhwcShape: readonly number[]): readonly number[] {
+  if (nhwcShape.length !== 4) return nhwcShape;
+  const [n, h, w, c] = nhwcShape as [number, number, number, number];
+  return [n, c, h, w];
 }
 
 /** dst[off + j·rows + i] = src[off + i·cols + j] for a rows × cols matrix at offset off. */

@@ -399,24 +399,35 @@ export function lower(g: Graph, types: ReadonlyMap<string, ValueType>, store: We
   return { steps, slots, alias, scratchBytes };
 }
 
-/** An arena value as a tensor in ONNX layout (NCHW for 4-D). */
-export function readValue(mem: Float32Array, byteAddr: number, t: ValueType): Tensor {
+/**
+ * An arena value as a tensor in ONNX layout (NCHW for 4-D), or as it lies in the arena (NHWC, shape
+ * [N, H, W, C]) when `nhwc`; float data go into `into` when given (its length is the value's size).
+ */
+export function readValue(mem: Float32Array, byteAddr: number, t: ValueType, nhwc = false, into?: Float32Array): Tensor {
   const n = sizeOf(t.shape);
   if (t.dtype === 'int64') {
     const src = new BigInt64Array(mem.buffer, mem.byteOffset + byteAddr, n);
     return { dtype: 'int64', shape: t.shape, data: BigInt64Array.from(src) };
   }
   const view = mem.subarray(byteAddr / F32, byteAddr / F32 + n);
-  const data = t.shape.length === 4 ? nhwcToNchw(view, t.shape as [number, number, number, number]) : Float32Array.from(view);
-  return { dtype: 'float32', shape: t.shape, data };
+  const out = (data: Float32Array): Float32Array => {
+    if (into === undefined) return data === view ? view.slice() : data;
+    if (data === view) into.set(view);
+    return into;
+  };
+  if (t.shape.length !== 4) return { dtype: 'float32', shape: t.shape, data: out(view) };
+  const [b, c, h, w] = t.shape as [number, number, number, number];
+  if (nhwc) return { dtype: 'float32', shape: [b, h, w, c], data: out(view) };
+  return { dtype: 'float32', shape: t.shape, data: out(nhwcToNchw(view, [b, c, h, w], into)) };
 }
 
-export function writeValue(mem: Float32Array, byteAddr: number, t: Tensor): void {
+/** Writes a tensor in ONNX layout (NCHW for 4-D) to the arena, or one already NHWC ([N, H, W, C]) when `nhwc`. */
+export function writeValue(mem: Float32Array, byteAddr: number, t: Tensor, nhwc = false): void {
   if (t.dtype === 'int64') {
     new BigInt64Array(mem.buffer, mem.byteOffset + byteAddr, t.data.length).set(t.data);
     return;
   }
   const dst = mem.subarray(byteAddr / F32, byteAddr / F32 + t.data.length);
-  if (t.shape.length === 4) nchwToNhwc(t.data, t.shape as [number, number, number, number], dst);
+  if (t.shape.length === 4 && !nhwc) nchwToNhwc(t.data, t.shape as [number, number, number, number], dst);
   else dst.set(t.data);
 }

@@ -11,10 +11,11 @@ import { FUSION_PASSES, runPasses } from '../../graph/passes/index.js';
 import type { FloatTensor, Tensor } from '../../graph/tensor.js';
 import { relaxedSimdSupported } from '../../kernels/wasm/index.js';
 import { alignUp, planArena, type ArenaPlan, type Lifetime } from '../arena.js';
-import { bindInputs, feedInputs } from '../bind.js';
+import { bindInputs, checkInto, feedInputs, outputArray, runLayout, type RunOptions } from '../bind.js';
 import { runtimeContext } from '../context.js';
 import type { CompileOptions, LayerTiming, Session } from '../session.js';
 import { KERNEL_INDEX, loadKernels, PACKING, RESERVED_BYTES, type KernelCaller } from './kernels.js';
+import { nchwShapeOf } from './layout.js';
 import { lower, readValue, writeValue, type Lowered } from './lower.js';
 import type { KernelName, KernelStep, Step } from './plan-types.js';
 import type { TuningCache, TuningEntry } from '../../tune/cache.js';
@@ -166,16 +167,21 @@ export class WasmSession implements Session {
     return s;
   }
 
-  async run(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, FloatTensor>> {
+  async run(feeds: Readonly<Record<string, Tensor>>, options?: RunOptions): Promise<Record<string, FloatTensor>> {
     if (this.disposed) fail('INVALID_ARGUMENT', 'this session was disposed');
-    const shapes = bindInputs(this.graph, feeds);
+    const nhwc = runLayout(options) === 'nhwc';
+    checkInto(options, this.outputNames);
+    // NHWC feeds are bound (checked) by their ONNX shape; their data goes to the arena as it is.
+    const shapes = bindInputs(this.graph, nhwc ? Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { ...t, shape: nchwShapeOf(t.shape) } as Tensor])) : feeds);
     const plan = this.planFor(shapes);
     const { mem, addr, steps, scratchBase, scratchBytes } = this.prepare(plan);
-    for (const name of this.inputNames) writeValue(mem, addr(name), feeds[name]!);
+    for (const name of this.inputNames) writeValue(mem, addr(name), feeds[name]!, nhwc);
     this.execute(steps, mem, addr, scratchBase, scratchBytes);
     const out: Record<string, FloatTensor> = {};
     for (const name of this.outputNames) {
-      const t = readValue(mem, addr(name), plan.types.get(name)!);
+      const type = plan.types.get(name)!;
+      const into = options?.into?.[name] === undefined ? undefined : outputArray(options, name, type.shape.reduce((a, d) => a * d, 1));
+      const t = readValue(mem, addr(name), type, nhwc, into);
       if (t.dtype !== 'float32') fail('UNSUPPORTED', `output '${name}' is not a float32 tensor`);
       out[name] = t;
     }
