@@ -8,7 +8,7 @@ import { inferShapes } from '../../graph/infer.js';
 import type { Graph } from '../../graph/ir.js';
 import type { ValueType } from '../../graph/ops/index.js';
 import { FUSION_PASSES, runPasses } from '../../graph/passes/index.js';
-import type { FloatTensor, Tensor } from '../../graph/tensor.js';
+import { sizeOf, type FloatTensor, type Tensor } from '../../graph/tensor.js';
 import { relaxedSimdSupported } from '../../kernels/wasm/index.js';
 import { alignUp, planArena, type ArenaPlan, type Lifetime } from '../arena.js';
 import { bindInputs, checkInto, feedInputs, outputArray, runLayout, type RunOptions } from '../bind.js';
@@ -180,7 +180,7 @@ export class WasmSession implements Session {
     const out: Record<string, FloatTensor> = {};
     for (const name of this.outputNames) {
       const type = plan.types.get(name)!;
-      const into = options?.into?.[name] === undefined ? undefined : outputArray(options, name, type.shape.reduce((a, d) => a * d, 1));
+      const into = options?.into?.[name] === undefined ? undefined : outputArray(options, name, sizeOf(type.shape));
       const t = readValue(mem, addr(name), type, nhwc, into);
       if (t.dtype !== 'float32') fail('UNSUPPORTED', `output '${name}' is not a float32 tensor`);
       out[name] = t;
