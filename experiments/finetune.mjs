@@ -8,12 +8,20 @@
  *   node experiments/finetune.mjs [--model resnet20] [--patterns dense,colnm:2:4,colnm:1:4]
  *        [--epochs 2] [--lr 0.01] [--wd 5e-4] [--seed 1] [--batch 64] [--threads 2] [--limit N] [--out experiments/results/finetune-resnet20.md]
  *        [--pw R [--pw-alloc weights|macs|filters] [--pw-alloc-images N]]
- *        [--tile T] [--distill alpha:T] [--teacher FILE.onnx] [--bn-match] [--reconstruct IMAGES] [--save DIR] [--rows FILE.json] [--from a.json,b.json]
+ *        [--tile T] [--distill alpha:T [--features WEIGHT[:REGEX]] [--teacher-mode eval|train]] [--teacher FILE.onnx] [--bn-match] [--reconstruct IMAGES] [--save DIR] [--rows FILE.json] [--from a.json,b.json]
  *
  * --model takes a zoo name or an .onnx file (e.g. a dense model fine-tuned by an earlier run and kept
  * with --save): pruning a model already adapted to the JPEG-decoded pixels is the usual
  * train-dense → prune → fine-tune pipeline. --teacher (default: the unpruned --model) is the model
  * distilled from and whose statistics --bn-match restores.
+ *
+ * --features adds feature distillation (src/train/ops/loss.ts featureLoss) to --distill: the student's
+ * chain boundaries whose names match REGEX (default: block outputs `(add|c3)_output$` and the head's
+ * `relu_head_output`, MobileNetV2-CIFAR's names) are pulled toward the teacher's, WEIGHT times their
+ * mean relative squared error. Every row, dense included, trains with the same terms.
+ * --teacher-mode train runs the teacher like a student in training (BatchNorm on batch statistics,
+ * src/train/finetune.ts trainModeTeacher) instead of as an inference session: logits and values then
+ * differ from the student's only where the weights do.
  *
  * Pattern `keep` fine-tunes --model as it is: a model pruned and fine-tuned by an earlier run keeps its
  * pruning record, so its masks hold (the next stage of a staged schedule; `dense` on a pruned model
@@ -36,8 +44,9 @@ import { parseMethod } from '../dist/src/prune/spec.js';
 import { readPruningMetadata } from '../dist/src/prune/metadata.js';
 import { reconstructPruned } from '../dist/src/prune/reconstruct.js';
 import { compile } from '../dist/src/runtime/session.js';
-import { finetune, sessionTeacher } from '../dist/src/train/finetune.js';
-import { createTrainer } from '../dist/src/train/trainer.js';
+import { finetune, sessionTeacher, trainModeTeacher } from '../dist/src/train/finetune.js';
+import { chainBoundaries, createTrainer } from '../dist/src/train/trainer.js';
+import { exposeValues } from '../dist/src/graph/expose.js';
 
 const { values: o } = parseArgs({
   options: {
@@ -63,6 +72,8 @@ const { values: o } = parseArgs({
     // alpha:T — distil from the unpruned model (knowledge distillation); dense rows distil from themselves,
     // so every row still follows one recipe.
     distill: { type: 'string' },
+    features: { type: 'string' },
+    'teacher-mode': { type: 'string', default: 'eval' },
     // Unfolded BatchNorms of pruned models restore each channel's dense statistics (statistics matching).
     'bn-match': { type: 'boolean', default: false },
     teacher: { type: 'string' },
@@ -98,7 +109,16 @@ const pre = base.metadata.preprocessing;
 const teacherModel = o.teacher ? loadModel(o.teacher) : base;
 const teacherName = o.teacher ? basename(o.teacher) : 'the dense starting model';
 if (o.save) mkdirSync(o.save, { recursive: true });
-const distill = o.distill ? { alpha: Number(o.distill.split(':')[0]), temperature: Number(o.distill.split(':')[1] ?? 4) } : undefined;
+if (o.features && !o.distill) throw new Error('--features needs --distill (the teacher it matches)');
+let features;
+if (o.features) {
+  const [w, re = '(add|c3)_output$|^relu_head_output$'] = [o.features.split(':')[0], o.features.split(':').slice(1).join(':') || undefined];
+  const values = chainBoundaries(base).filter((v) => new RegExp(re).test(v));
+  if (values.length === 0) throw new Error(`--features: no chain boundary of ${o.model} matches /${re}/ (boundaries: ${chainBoundaries(base).join(', ')})`);
+  features = { weight: Number(w), values };
+  process.stderr.write(`feature distillation, weight ${w}, ${values.length} values: ${values.join(' ')}\n`);
+}
+const distill = o.distill ? { alpha: Number(o.distill.split(':')[0]), temperature: Number(o.distill.split(':')[1] ?? 4), ...(features ? { features } : {}) } : undefined;
 const cfg = { epochs: Number(o.epochs), lr: Number(o.lr), warmupSteps: 0, seed: Number(o.seed), ...(distill ? { distill } : {}) };
 
 async function accuracy(model) {
@@ -109,7 +129,9 @@ async function accuracy(model) {
 }
 
 // One teacher session serves every pattern (the teacher does not change between them).
-const teacherSession = distill ? await compile(teacherModel, { backend: 'wasm', threads }) : undefined;
+if (o['teacher-mode'] !== 'eval' && o['teacher-mode'] !== 'train') throw new Error(`--teacher-mode must be eval or train, got '${o['teacher-mode']}'`);
+const trainTeacher = distill && o['teacher-mode'] === 'train' ? await trainModeTeacher(teacherModel, { batch: Number(o.batch), threads, calibration: { data: train, pre } }) : undefined;
+const teacherSession = distill && !trainTeacher ? await compile(features ? exposeValues(teacherModel, features.values) : teacherModel, { backend: 'wasm', threads }) : undefined;
 const rows = [];
 for (const pattern of o.patterns.split(',')) {
   if (pattern === 'keep' && Object.keys(readPruningMetadata(base)).length === 0) throw new Error(`--patterns keep: ${o.model} has no pruning record; use dense`);
@@ -144,10 +166,10 @@ for (const pattern of o.patterns.split(',')) {
     onStep: (s) => {
       if (performance.now() - lastLog > 30_000) {
         lastLog = performance.now();
-        process.stderr.write(`${pattern}: epoch ${s.epoch} step ${s.step}/${s.stepsPerEpoch} loss ${s.meanLoss.toFixed(3)} acc ${(s.trainAccuracy * 100).toFixed(1)}% ${s.imagesPerSec.toFixed(0)} img/s\n`);
+        process.stderr.write(`${pattern}: epoch ${s.epoch} step ${s.step}/${s.stepsPerEpoch} loss ${s.meanLoss.toFixed(3)}${features ? ` (features ${s.featureLoss.toFixed(3)})` : ''} acc ${(s.trainAccuracy * 100).toFixed(1)}% ${s.imagesPerSec.toFixed(0)} img/s\n`);
       }
     },
-  }, undefined, teacherSession ? sessionTeacher(teacherSession, { student: pre, teacher: teacherModel.metadata.preprocessing ?? pre }) : undefined);
+  }, undefined, trainTeacher ? trainTeacher.teach : teacherSession ? sessionTeacher(teacherSession, { student: pre, teacher: teacherModel.metadata.preprocessing ?? pre }) : undefined);
   const tuned = trainer.trainedModel();
   trainer.dispose();
   const after = await accuracy(tuned);
@@ -170,13 +192,14 @@ for (const pattern of o.patterns.split(',')) {
 }
 
 teacherSession?.dispose();
+trainTeacher?.dispose();
 
 const meta = {
   model: o.model,
   date: new Date().toISOString().slice(0, 10),
   machine: `${cpus()[0]?.model ?? 'unknown'} x${cpus().length}, Node ${process.version}`,
   command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`,
-  recipe: `${o.model.endsWith('.onnx') ? `starting from ${o.model}; ` : ''}${cfg.epochs} epochs over ${train.count} training images (${train.files.map((f) => f.split('/').pop()).join(', ')}, JPEG-decoded pixels), batch ${o.batch}, SGD momentum 0.9, weight decay ${o.wd}, gradient norm clipped at 5, cosine lr from ${cfg.lr}${o['pw-alloc'] ? `; PW filter pruning placed by sensitivity (per-group ratios removing at least the ${o['pw-alloc']} uniform --pw ${o.pw} removes, least summed one-group KL on ${o['pw-alloc-images']} training images)` : ''}${o.reconstruct ? `; pruned rows: kept weights refit by least squares to the dense model's layer outputs on ${o.reconstruct} training images before fine-tuning` : ''}${o.dynamic ? `; colnm rows: dynamic masks (SR-STE) from the unpruned weights for the first ${o.dynamic.split(':')[0]} epochs, re-selected every ${o.dynamic.split(':')[1] ?? 1} steps, decay ${o.dynamic.split(':')[2] ?? '2e-4'} on pruned weights, fixed after` : ''}${distill ? `, distilled from ${teacherName} (loss = ${+(1 - distill.alpha).toFixed(6)}·CE + ${distill.alpha}·T²·KL, T = ${distill.temperature})` : ''}, random crop (pad 4) + flip, seed ${o.seed}; BatchNorm unfolded after every conv (calibrated on 512 training images${o['bn-match'] ? `; for pruned models γ, β set to the per-channel statistics of ${teacherName}: statistics matching` : ''}) and folded back for the test; checkpointing ${o.checkpoint}, wasm kernels x${threads}`,
+  recipe: `${o.model.endsWith('.onnx') ? `starting from ${o.model}; ` : ''}${cfg.epochs} epochs over ${train.count} training images (${train.files.map((f) => f.split('/').pop()).join(', ')}, JPEG-decoded pixels), batch ${o.batch}, SGD momentum 0.9, weight decay ${o.wd}, gradient norm clipped at 5, cosine lr from ${cfg.lr}${o['pw-alloc'] ? `; PW filter pruning placed by sensitivity (per-group ratios removing at least the ${o['pw-alloc']} uniform --pw ${o.pw} removes, least summed one-group KL on ${o['pw-alloc-images']} training images)` : ''}${o.reconstruct ? `; pruned rows: kept weights refit by least squares to the dense model's layer outputs on ${o.reconstruct} training images before fine-tuning` : ''}${o.dynamic ? `; colnm rows: dynamic masks (SR-STE) from the unpruned weights for the first ${o.dynamic.split(':')[0]} epochs, re-selected every ${o.dynamic.split(':')[1] ?? 1} steps, decay ${o.dynamic.split(':')[2] ?? '2e-4'} on pruned weights, fixed after` : ''}${distill ? `, distilled from ${teacherName}${o['teacher-mode'] === 'train' ? ' run in training mode (BatchNorm on batch statistics, like the student)' : ''} (loss = ${+(1 - distill.alpha).toFixed(6)}·CE + ${distill.alpha}·T²·KL, T = ${distill.temperature}${features ? `; + ${features.weight}·mean relative squared error of ${features.values.length} block outputs against the teacher's (feature distillation)` : ''})` : ''}, random crop (pad 4) + flip, seed ${o.seed}; BatchNorm unfolded after every conv (calibrated on 512 training images${o['bn-match'] ? `; for pruned models γ, β set to the per-channel statistics of ${teacherName}: statistics matching` : ''}) and folded back for the test; checkpointing ${o.checkpoint}, wasm kernels x${threads}`,
   test: `${test.count} images of ${test.file.split('/').pop()}`,
   testCount: test.count,
 };

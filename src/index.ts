@@ -12,6 +12,7 @@ export type { OpAttrs, OpType, ConvAttrs, PoolAttrs, GemmAttrs } from './graph/a
 export { OP_TYPES } from './graph/attrs.js';
 export { floatTensor, intTensor, sizeOf, type DType, type FloatTensor, type IntTensor, type Tensor } from './graph/tensor.js';
 export { inferShapes, type Inferred } from './graph/infer.js';
+export { exposeValues } from './graph/expose.js';
 export type { ValueType } from './graph/ops/types.js';
 export { validateGraph, topoSort } from './graph/validate.js';
 export { SIMPLIFY_PASSES, FUSION_PASSES, runPasses, type GraphPass, type PassContext } from './graph/passes/index.js';
@@ -25,9 +26,9 @@ export { CIFAR10_LABELS } from './data/labels.js';
 export { batchTensor, imageTensor, topK, argmaxRows, type RgbaImage } from './data/preprocess.js';
 export { modelStats, type ModelStats, type NodeStats } from './analysis/stats.js';
 export { evaluateAccuracy, type AccuracyResult } from './analysis/accuracy.js';
-export { createTrainer, Trainer, type TrainerOptions, type TrainBackend, type PlanInfo, type TrainStepResult } from './train/trainer.js';
+export { chainBoundaries, createTrainer, Trainer, type TrainerOptions, type TrainBackend, type PlanInfo, type TrainStepResult } from './train/trainer.js';
 export { finetune, sessionTeacher, type FinetuneConfig, type FinetuneHooks, type FinetuneResult, type StepInfo, type Teacher } from './train/finetune.js';
-export { distillationLoss, softmaxCrossEntropy, type DistillationConfig } from './train/ops/loss.js';
+export { distillationLoss, featureLoss, softmaxCrossEntropy, type DistillationConfig, type FeatureDistillation } from './train/ops/loss.js';
 export { CIFAR_AUGMENTATION, NO_AUGMENTATION, type Augmentation } from './train/data.js';
 export { unfoldBatchNorm, foldBatchNorm } from './train/bn-unfold.js';
 export {

@@ -213,6 +213,23 @@ describe('sparsecnn plan / finetune / train', () => {
     assert.match(cross.stderr, /distilling from mobilenetv2-cifar \(alpha 0\.5, temperature 4; its own input mean\/std applied to the batches\)/);
   });
 
+  it('finetune --feature-weight: matches the teacher\'s shared block outputs (listed), and refuses what it cannot match', () => {
+    const data = dataDir();
+    const pruned = join(tmp, 'r20-24-fd-in.onnx');
+    assert.equal(cli('prune', 'resnet20', '--method', 'colnm:2:4', '-o', pruned).code, 0);
+    const r = cli('finetune', pruned, '--teacher', 'resnet20', '--feature-weight', '2', '--feature-values', 'relu2_output$', '--data', data, '--epochs', '1', '--batch', '16', '--limit', '32', '--eval-limit', '20', '-o', join(tmp, 'r20-24-fd.onnx'), '--json');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /feature distillation, weight 2, on 9 values: layer1\.0\.relu2_output layer1\.1\.relu2_output .* layer3\.2\.relu2_output\)/);
+    assert.equal((JSON.parse(r.stdout) as { steps: number }).steps, 2);
+    const args = ['--data', data, '--limit', '16', '--batch', '16'];
+    assertCleanError(cli('finetune', pruned, '--feature-weight', '1', ...args, '-o', join(tmp, 'x1.onnx')), /--feature-weight matches a teacher's values; add --teacher/);
+    assertCleanError(cli('finetune', pruned, '--teacher', 'resnet20', '--feature-values', 'add', ...args, '-o', join(tmp, 'x2.onnx')), /--feature-values selects the values of --feature-weight/);
+    assertCleanError(cli('finetune', pruned, '--teacher', 'resnet20', '--feature-weight', '1', '--feature-values', '([', ...args, '-o', join(tmp, 'x3.onnx')), /'\(\[' is not a regular expression/);
+    assertCleanError(cli('finetune', pruned, '--teacher', 'resnet20', '--feature-weight', '1', '--feature-values', 'nothing-like-this', ...args, '-o', join(tmp, 'x4.onnx')), /share no chain boundary matching/);
+    assertCleanError(cli('finetune', pruned, '--teacher', 'mobilenetv2-cifar', '--feature-weight', '1', ...args, '-o', join(tmp, 'x5.onnx')), /share no chain boundary \(same name and shape\)/);
+    for (const f of ['x1', 'x2', 'x3', 'x4', 'x5']) assert.equal(existsSync(join(tmp, `${f}.onnx`)), false);
+  });
+
   it('finetune --dynamic-masks: kept rows re-selected from the dense weights, then fixed; the output keeps a valid colnm pattern', () => {
     const data = dataDir();
     const pruned = join(tmp, 'r20-24-dm-in.onnx');

@@ -16,9 +16,10 @@ import { saveModel } from '../node/models.js';
 import { defaultCifar10Dir } from '../node/paths.js';
 import { feedInputs } from '../runtime/bind.js';
 import { compile } from '../runtime/session.js';
-import { finetune, sameNormalisation, sessionTeacher, type StepInfo } from '../train/finetune.js';
+import { featureValues, finetune, sameNormalisation, sessionTeacher, type StepInfo } from '../train/finetune.js';
+import { exposeValues } from '../graph/expose.js';
 import { CIFAR_AUGMENTATION, NO_AUGMENTATION } from '../train/data.js';
-import { createTrainer, type TrainBackend } from '../train/trainer.js';
+import { chainBoundaries, createTrainer, type TrainBackend } from '../train/trainer.js';
 import { buildZooModel, zooEntry } from '../zoo/index.js';
 import { action, Output, parseNonNegativeInt, parsePositiveInt } from './common.js';
 import { mib } from './plan.js';
@@ -48,6 +49,8 @@ interface TrainCliOptions {
   maskDecay: number;
   alpha: number;
   temperature: number;
+  featureWeight?: number;
+  featureValues?: string;
   output: string;
   force?: boolean;
   resume?: boolean;
@@ -115,6 +118,8 @@ function trainOptions(cmd: Command, defaults: { lr: number; epochs: number }): C
     .option('--mask-decay <x>', 'with --dynamic-masks: extra weight decay on the pruned entries of the dense copy', parseNonNegative('--mask-decay'), 2e-4)
     .option('--alpha <x>', 'with --teacher: weight of the teacher term, loss = (1-a)·CE + a·T²·KL', parseUnitClosed('--alpha'), 0.5)
     .option('--temperature <T>', 'with --teacher: softmax temperature of the teacher term', parsePositive('--temperature'), 4)
+    .option('--feature-weight <w>', 'with --teacher: also pull the student\'s intermediate values (chain boundaries the teacher shares by name and shape: block outputs) toward the teacher\'s, adding w × their mean relative squared error to the loss (feature distillation)', parsePositive('--feature-weight'))
+    .option('--feature-values <regex>', 'with --feature-weight: only the shared values whose names match (e.g. \'add_output$\'); the list is printed')
     .requiredOption('-o, --output <file.onnx>', 'where to write the trained model')
     .option('--force', 'overwrite the output file (and restart over an existing state file)')
     .option('--resume', 'continue from the state file of an interrupted run (same options)')
@@ -137,8 +142,18 @@ async function runTraining(model: Model, opts: TrainCliOptions, out: Output, ver
   const dir = opts.data ?? defaultCifar10Dir();
   const train = loadCifar10Train(dir, opts.limit);
   const pre = preprocessingFor(model, {}, out);
-  const distill = { alpha: opts.alpha, temperature: opts.temperature };
   if (teacherModel !== undefined) checkTeacher(teacherModel, model);
+  if (opts.featureWeight === undefined && opts.featureValues !== undefined) fail('INVALID_ARGUMENT', '--feature-values selects the values of --feature-weight; add --feature-weight W');
+  if (opts.featureWeight !== undefined && teacherModel === undefined) fail('INVALID_ARGUMENT', '--feature-weight matches a teacher\'s values; add --teacher MODEL');
+  let pattern: RegExp | undefined;
+  try {
+    pattern = opts.featureValues === undefined ? undefined : new RegExp(opts.featureValues);
+  } catch (e) {
+    fail('INVALID_ARGUMENT', `--feature-values: '${opts.featureValues}' is not a regular expression (${(e as Error).message})`);
+  }
+  const values = opts.featureWeight === undefined || teacherModel === undefined ? [] : featureValues(model, teacherModel, pattern);
+  if (opts.featureWeight !== undefined && values.length === 0) fail('INVALID_ARGUMENT', `--feature-weight: ${model.metadata.name} and the teacher share no chain boundary${pattern === undefined ? '' : ` matching /${opts.featureValues}/`} (same name and shape); the student's boundaries: ${chainBoundaries(model).join(', ')}`);
+  const distill = { alpha: opts.alpha, temperature: opts.temperature, ...(opts.featureWeight !== undefined ? { features: { weight: opts.featureWeight, values } } : {}) };
   if (denseModel !== undefined && opts.dynamicMasks === undefined) fail('INVALID_ARGUMENT', '--dense gives the starting weights of --dynamic-masks; add --dynamic-masks EPOCHS');
   if (opts.dynamicMasks !== undefined && opts.dynamicMasks > opts.epochs) fail('INVALID_ARGUMENT', `--dynamic-masks ${opts.dynamicMasks} is more than the ${opts.epochs} epochs of the run`);
   if (statsModel !== undefined && !opts.bnUnfold) fail('INVALID_ARGUMENT', '--match-stats works through the unfolded BatchNorms; it cannot be combined with --no-bn-unfold');
@@ -160,12 +175,12 @@ async function runTraining(model: Model, opts: TrainCliOptions, out: Output, ver
     }
     dynamicMasks = { steps: opts.dynamicMasks * stepsPerEpoch, refreshEvery: 1 };
   }
-  const teacherSession = teacherModel === undefined ? undefined : await compile(teacherModel, { backend: 'wasm', threads: opts.threads });
+  const teacherSession = teacherModel === undefined ? undefined : await compile(values.length > 0 ? exposeValues(teacherModel, values) : teacherModel, { backend: 'wasm', threads: opts.threads });
   try {
     const teacherPre = teacherModel?.metadata.preprocessing;
     // A teacher trained with other input statistics (another architecture) sees the batches in its own.
     const renormalize = teacherPre !== undefined && !sameNormalisation(pre, teacherPre) ? { student: pre, teacher: teacherPre } : undefined;
-    if (teacherModel !== undefined) out.note(`distilling from ${teacherModel.metadata.name} (alpha ${opts.alpha}, temperature ${opts.temperature}${renormalize !== undefined ? '; its own input mean/std applied to the batches' : ''})`);
+    if (teacherModel !== undefined) out.note(`distilling from ${teacherModel.metadata.name} (alpha ${opts.alpha}, temperature ${opts.temperature}${renormalize !== undefined ? '; its own input mean/std applied to the batches' : ''}${values.length > 0 ? `; feature distillation, weight ${opts.featureWeight}, on ${values.length} values: ${values.join(' ')}` : ''})`);
     if (trainer.unfoldedBatchNorms > 0) out.note(`BatchNorm unfolded after ${trainer.unfoldedBatchNorms} convs for training (folded back in the output)${statsModel !== undefined ? `, statistics matched to ${statsModel.metadata.name}` : ''}`);
     if (trainer.maskedParams.length > 0) out.note(`${trainer.maskedParams.length} pruned layers: their zeros stay zero`);
     out.note(`${verb} ${model.metadata.name} on ${train.count} images of ${train.files.join(', ')}: ${opts.epochs} epochs, batch ${opts.batch}, lr ${opts.lr}, ${opts.backend} x${opts.threads}`);
@@ -175,7 +190,7 @@ async function runTraining(model: Model, opts: TrainCliOptions, out: Output, ver
     let barEpoch = -1;
     const epochs: StepInfo[] = [];
     const losses: [number, number][] = [];
-    const show = (s: StepInfo): string => `| loss ${s.meanLoss.toFixed(3)} | train acc ${(s.trainAccuracy * 100).toFixed(1)}% | ${s.imagesPerSec.toFixed(0)} img/s | peak ${mib(s.peakBytes)}`;
+    const show = (s: StepInfo): string => `| loss ${s.meanLoss.toFixed(3)}${values.length > 0 ? ` (features ${s.featureLoss.toFixed(3)})` : ''} | train acc ${(s.trainAccuracy * 100).toFixed(1)}% | ${s.imagesPerSec.toFixed(0)} img/s | peak ${mib(s.peakBytes)}`;
     const result = await finetune(trainer, train, pre, config, {
       onStep: (s) => {
         losses.push([s.globalStep, s.loss]);

@@ -21,6 +21,7 @@
  */
 import type { ImageBatch } from '../data/cifar10.js';
 import { batchTensor } from '../data/preprocess.js';
+import { exposeValues } from '../graph/expose.js';
 import { inferShapes } from '../graph/infer.js';
 import type { Graph, Model, Node, Preprocessing } from '../graph/ir.js';
 import { convBnFusion, deadCodeElimination, FUSION_PASS_NAMES, runPasses } from '../graph/passes/index.js';
@@ -104,11 +105,7 @@ async function convOutputStats(model: Model, outs: readonly string[], data: Imag
   const input = feedInputs(g)[0]!;
   const chw = input.shape.slice(1) as number[];
   const types = inferShapes(g, new Map([[input.name, [1, ...chw]]])).types;
-  const statsGraph: Graph = {
-    ...g,
-    outputs: [...g.outputs, ...outs.filter((o) => !g.outputs.some((v) => v.name === o)).map((o) => ({ name: o, dtype: 'float32' as const, shape: ['batch', ...types.get(o)!.shape.slice(1)] }))],
-  };
-  const session = await compile({ ...model, graph: statsGraph }, { backend: 'wasm', threads: 1, disablePasses: FUSION_PASS_NAMES });
+  const session = await compile(exposeValues(model, outs), { backend: 'wasm', threads: 1, disablePasses: FUSION_PASS_NAMES });
   const sums = outs.map((o) => ({ s1: new Float64Array(types.get(o)!.shape[1]!), s2: new Float64Array(types.get(o)!.shape[1]!), n: 0 }));
   const count = Math.min(images, data.count);
   try {

@@ -17,6 +17,7 @@ import { assert, fail } from '../errors.js';
 import type { Chain } from '../plan/index.js';
 import { TrainMemory } from './memory.js';
 import type { Node } from '../graph/ir.js';
+import { featureLoss, type FeatureDistillation } from './ops/loss.js';
 import type { BackwardArgs } from './ops/types.js';
 import { bytesOf, type ProgramNode, type TrainProgram } from './program.js';
 import { programStages, type Stage } from './stages.js';
@@ -37,7 +38,10 @@ export interface OptimizerConfig {
 }
 
 export interface StepResult {
+  /** The whole loss: the loss function's plus the feature terms. */
   readonly loss: number;
+  /** The feature distillation terms of `loss` (0 without). */
+  readonly featureLoss: number;
   readonly correct: number;
   /** Highest live bytes during the step (exact: every tensor of the step is in TrainMemory). */
   readonly peakBytes: number;
@@ -73,6 +77,13 @@ interface StageState {
 export interface ExecutorOptions {
   readonly memory?: TrainMemory;
   readonly loss: LossFn;
+  /**
+   * Feature distillation (ops/loss.ts featureLoss) on these stage outputs: the executor holds a
+   * target buffer per value (featureTarget(), stored like the activation: NHWC for rank 4) for the
+   * teacher's value on the loaded batch. The gradient joins dx_i as stage i's backward begins, when
+   * x_i is still live in every schedule.
+   */
+  readonly features?: FeatureDistillation;
 }
 
 export class TrainExecutor {
@@ -89,6 +100,8 @@ export class TrainExecutor {
   private readonly needCount = new Map<string, number>();
   private state: StageState[] = [];
   private dx: Buf | undefined;
+  /** Feature distillation targets by stage output name (in TrainMemory: the measured peak counts them). */
+  private readonly targets = new Map<string, Buf>();
 
   constructor(readonly program: TrainProgram, private readonly opts: ExecutorOptions) {
     this.mem = opts.memory ?? new TrainMemory();
@@ -119,6 +132,16 @@ export class TrainExecutor {
     }
     this.xIn = this.allocBuf(bytesOf(program.shapes.get(program.input)!) / 4, 'input');
     this.labels = this.allocBuf(program.batch, 'labels');
+    const f = opts.features;
+    if (f !== undefined) {
+      if (!(f.weight > 0)) fail('INVALID_ARGUMENT', `feature distillation needs a positive weight, got ${f.weight}`);
+      if (f.values.length === 0) fail('INVALID_ARGUMENT', 'feature distillation needs at least one value');
+      const boundaries = new Set(this.stages.slice(0, -1).map((s) => s.output));
+      for (const v of f.values) {
+        if (!boundaries.has(v)) fail('INVALID_ARGUMENT', `feature distillation: '${v}' is not a boundary of ${program.graph.name}'s training chain (one value between two stages, not the output); the boundaries: ${[...boundaries].join(', ')}`);
+        if (!this.targets.has(v)) this.targets.set(v, this.allocBuf(bytesOf(program.shapes.get(v)!) / 4, `feature:${v}`, true));
+      }
+    }
     this.stages.forEach((s, i) => {
       for (let j = s.start; j < s.end; j++) for (const o of program.nodes[j]!.node.outputs) if (o !== '') this.stageOf.set(o, i);
       this.state.push({ kept: new Map(), saved: new Map() });
@@ -135,6 +158,18 @@ export class TrainExecutor {
 
   get inputView(): Float32Array {
     return this.view(this.xIn);
+  }
+
+  /** The teacher's value of a distilled stage output for the loaded batch (write it before step()). A fresh view: memory growth detaches old ones. */
+  featureTarget(name: string): Float32Array {
+    const b = this.targets.get(name);
+    if (b === undefined) fail('NOT_FOUND', `'${name}' is not a feature-distilled value of this trainer`);
+    return this.view(b);
+  }
+
+  /** Names of the feature-distilled values. */
+  get featureValues(): string[] {
+    return [...this.targets.keys()];
   }
 
   get labelView(): Int32Array {
@@ -398,7 +433,7 @@ export class TrainExecutor {
    * the output of stages[c−1]). The input batch and labels must already be in inputView/labelView.
    * Gradients are left in the gradient buffers; call applyOptimizer() to update.
    */
-  step(checkpoints: readonly number[]): { loss: number; correct: number; peakBytes: number } {
+  step(checkpoints: readonly number[]): StepResult {
     const n = this.stages.length;
     const C = new Set(checkpoints);
     for (const c of C) if (!Number.isInteger(c) || c < 1 || c > n - 1) fail('INVALID_ARGUMENT', `checkpoint ${c} is not a stage boundary 1…${n - 1}`);
@@ -414,8 +449,13 @@ export class TrainExecutor {
       } else this.forwardStage(i - 1, true, true);
     }
     const res = this.lossStage();
+    let featureLoss = 0;
+    const backward = (i: number): void => {
+      featureLoss += this.featureGrad(i);
+      this.backwardStage(i);
+    };
     // Backward of the last segment.
-    for (let i = n; i > ck; i--) this.backwardStage(i - 1);
+    for (let i = n; i > ck; i--) backward(i - 1);
     // Earlier segments, right to left.
     const bounds = [0, ...sorted];
     for (let m = bounds.length - 1; m >= 1; m--) {
@@ -429,11 +469,21 @@ export class TrainExecutor {
           this.values.set(this.stages[r - 1]!.output, xr);
         }
       }
-      for (let i = r; i > l; i--) this.backwardStage(i - 1);
+      for (let i = r; i > l; i--) backward(i - 1);
     }
     assert(this.dx === undefined, 'the first stage left an input gradient');
     assert(this.values.size === 0, `values left after the step: ${[...this.values.keys()].join(', ')}`);
-    return { ...res, peakBytes: this.mem.peakLiveBytes };
+    return { loss: res.loss + featureLoss, correct: res.correct, featureLoss, peakBytes: this.mem.peakLiveBytes };
+  }
+
+  /** Adds the feature loss gradient of stage i's output (when it is a distilled value) to dx_i; returns the term. */
+  private featureGrad(i: number): number {
+    const name = this.stages[i]!.output;
+    const t = this.targets.get(name);
+    if (t === undefined) return 0;
+    const x = this.values.get(name);
+    assert(x !== undefined && this.dx !== undefined, `feature distillation: ${name} or its gradient is not live at its stage's backward`);
+    return featureLoss(this.view(x), this.view(t), this.opts.features!.weight / this.targets.size, this.view(this.dx));
   }
 
   /**
@@ -448,6 +498,30 @@ export class TrainExecutor {
     }
     this.freeValue(this.stages[n - 1]!.output);
     assert(this.values.size === 0, `values left after a statistics pass: ${[...this.values.keys()].join(', ')}`);
+  }
+
+  /**
+   * A training-mode forward pass on the loaded batch (BatchNorm normalises with the batch's own
+   * statistics; running statistics untouched, no gradients) that copies the stage outputs named in
+   * `into` (the final output included) out of the arena; every value is freed as soon as the next
+   * stage has read it. A teacher run this way sees a batch exactly as a student in training does.
+   */
+  forwardInto(into: ReadonlyMap<string, Float32Array>): void {
+    const n = this.stages.length;
+    const outputs = new Set(this.stages.map((s) => s.output));
+    for (const [name, dst] of into) {
+      if (!outputs.has(name)) fail('INVALID_ARGUMENT', `'${name}' is not a stage output of ${this.program.graph.name}'s training chain`);
+      const len = bytesOf(this.program.shapes.get(name)!) / 4;
+      if (dst.length !== len) fail('SHAPE_MISMATCH', `'${name}' has ${len} values for the batch, its destination ${dst.length}`);
+    }
+    for (let i = 1; i <= n; i++) {
+      this.forwardStage(i - 1, false, false);
+      const name = this.stages[i - 1]!.output;
+      into.get(name)?.set(this.view(this.values.get(name)!));
+      if (i >= 2) this.freeValue(this.stages[i - 2]!.output);
+    }
+    this.freeValue(this.stages[n - 1]!.output);
+    assert(this.values.size === 0, `values left after a forward pass: ${[...this.values.keys()].join(', ')}`);
   }
 
   /** SGD with momentum and weight decay; masked weights (pruning) stay exactly zero. */

@@ -8,13 +8,13 @@
  */
 import type { ImageBatch } from '../data/cifar10.js';
 import { fail } from '../errors.js';
-import type { Preprocessing } from '../graph/ir.js';
+import { inferShapes } from '../graph/infer.js';
+import type { Model, Preprocessing } from '../graph/ir.js';
 import type { Session } from '../runtime/session.js';
-import { nhwcToNchw } from '../runtime/wasm/layout.js';
 import { Rng } from '../zoo/rng.js';
 import { cosineLr, epochOrder, mixSeed } from './data.js';
 import type { DistillationConfig } from './ops/loss.js';
-import type { Trainer } from './trainer.js';
+import { chainBoundaries, createTrainer, type Trainer } from './trainer.js';
 
 export interface FinetuneConfig {
   readonly epochs: number;
@@ -34,9 +34,11 @@ export interface FinetuneConfig {
 
 /**
  * A teacher for distillation: writes its [batch, classes] logits for the batch into `out`, given the
- * trainer's input batch (channels-last, shape [N, C, H, W] in IR order, already preprocessed).
+ * trainer's input batch (channels-last, shape [N, C, H, W] in IR order, already preprocessed), and,
+ * for feature distillation, its value of each named intermediate into `features` (stored like the
+ * trainer's activations: NHWC for rank 4).
  */
-export type Teacher = (inputNhwc: Float32Array, shape: readonly [number, number, number, number], out: Float32Array) => Promise<void>;
+export type Teacher = (inputNhwc: Float32Array, shape: readonly [number, number, number, number], out: Float32Array, features?: ReadonlyMap<string, Float32Array>) => Promise<void>;
 
 /**
  * A compiled model (e.g. the dense model a pruned one came from) as a distillation teacher.
@@ -50,22 +52,71 @@ export function sessionTeacher(session: Session, renormalize?: { readonly studen
   const input = session.inputNames[0]!;
   const output = session.outputNames[0]!;
   const map = renormalize === undefined ? undefined : channelMap(renormalize.student, renormalize.teacher);
-  return async (x, shape, out) => {
-    const data = nhwcToNchw(x, shape);
+  return async (x, shape, out, features) => {
+    const [n, c, h, w] = shape;
+    // The batch stays channels-last: the session takes it in its own layout, without a transpose.
+    let data = x;
     if (map !== undefined) {
-      const [n, c, h, w] = shape;
       if (c !== map.scale.length) fail('INVALID_ARGUMENT', `the teacher's preprocessing has ${map.scale.length} channels, the batch ${c}`);
-      const plane = h * w;
-      for (let i = 0; i < n * c; i++) {
-        const a = map.scale[i % c]!, b = map.shift[i % c]!;
-        for (let j = i * plane, e = j + plane; j < e; j++) data[j] = data[j]! * a + b;
-      }
+      data = new Float32Array(x.length);
+      for (let j = 0; j < x.length; j++) data[j] = x[j]! * map.scale[j % c]! + map.shift[j % c]!;
     }
-    const r = await session.run({ [input]: { dtype: 'float32', shape: [...shape], data } });
+    const into: Record<string, Float32Array> = {};
+    for (const [name, dst] of features ?? []) {
+      if (!session.outputNames.includes(name)) fail('INVALID_ARGUMENT', `feature distillation: the teacher has no output '${name}'; compile it from exposeValues(model, names)`);
+      into[name] = dst;
+    }
+    const r = await session.run({ [input]: { dtype: 'float32', shape: [n, h, w, c], data } }, { layout: 'nhwc', into });
     const logits = r[output]!;
     if (logits.data.length !== out.length) fail('INVALID_ARGUMENT', `the teacher gives ${logits.data.length} logits for the batch, the student ${out.length}: the two models must share their classes`);
     out.set(logits.data);
   };
+}
+
+function sameDistillation(a: DistillationConfig | undefined, b: DistillationConfig): boolean {
+  const fa = a?.features, fb = b.features;
+  return a !== undefined && a.alpha === b.alpha && a.temperature === b.temperature &&
+    (fa === undefined ? fb === undefined : fb !== undefined && fa.weight === fb.weight && fa.values.length === fb.values.length && fa.values.every((v, i) => v === fb.values[i]));
+}
+
+/**
+ * The values feature distillation can match between a student and its teacher: the student's chain
+ * boundaries (chainBoundaries) that the teacher computes too, under the same name and shape, and,
+ * given `pattern`, whose names it matches. Filter pruning changes the width inside a block, not at
+ * its output, so a pruned student keeps its block outputs matchable; compare a dense and a pruned
+ * row on the same list (pass a pattern), since a dense student also matches inside its blocks.
+ */
+export function featureValues(student: Model, teacher: Model, pattern?: RegExp): string[] {
+  const shapes = (m: Model): Map<string, string> => {
+    const input = m.graph.inputs.find((vi) => !m.graph.initializers.has(vi.name));
+    if (input === undefined) fail('INVALID_MODEL', `${m.metadata.name} has no input`);
+    const dims = input.shape.map((d, i) => (i === 0 ? 1 : typeof d === 'number' ? d : fail('UNSUPPORTED', `input '${input.name}' of ${m.metadata.name} has a symbolic dimension '${d}' besides the batch`)));
+    return new Map([...inferShapes(m.graph, new Map([[input.name, dims]])).types].map(([k, t]) => [k, t.shape.join(',')]));
+  };
+  const s = shapes(student), t = shapes(teacher);
+  const produced = new Set(teacher.graph.nodes.flatMap((n) => n.outputs));
+  return chainBoundaries(student).filter((v) => produced.has(v) && t.get(v) === s.get(v) && (pattern === undefined || pattern.test(v)));
+}
+
+/**
+ * A teacher that runs like a student in training: the model (BatchNorm unfolded and calibrated as
+ * createTrainer does) in training mode, each BatchNorm normalising with the batch's own statistics,
+ * running statistics never updated. An inference-mode teacher normalises with running statistics,
+ * and on augmented batches (zero-padded crops) the two differ: MobileNetV2-CIFAR matched against
+ * itself in inference mode leaves a feature term of 0.095 (0.010 unaugmented). Here a dense student
+ * matched against its own starting weights starts at exactly zero, so what the feature and logit
+ * terms carry is the student's difference, not the BatchNorm mode. The student's input statistics
+ * must be the teacher's (no renormalisation). Costs one training-mode forward pass per step.
+ */
+export async function trainModeTeacher(model: Model, opts: { readonly batch: number; readonly threads?: number; readonly calibration: { readonly data: ImageBatch; readonly pre: Preprocessing; readonly images?: number } }): Promise<{ readonly teach: Teacher; dispose(): void }> {
+  const t = await createTrainer(model, { batch: opts.batch, threads: opts.threads ?? 1, calibration: opts.calibration });
+  const out = t.program.output;
+  const teach: Teacher = async (x, shape, logits, features) => {
+    if (shape[0] !== opts.batch) fail('INVALID_ARGUMENT', `the teacher was built for batches of ${opts.batch}, got ${shape[0]}`);
+    t.inputView.set(x);
+    t.executor.forwardInto(new Map([[out, logits], ...(features ?? [])]));
+  };
+  return { teach, dispose: () => t.dispose() };
 }
 
 /** Whether two models normalise their input pixels alike (same per-channel mean and std). */
@@ -99,6 +150,8 @@ export interface StepInfo {
   readonly trainAccuracy: number;
   /** Running mean loss of this epoch so far. */
   readonly meanLoss: number;
+  /** This step's feature distillation term (in `loss`; 0 without). */
+  readonly featureLoss: number;
   readonly imagesPerSec: number;
   readonly peakBytes: number;
 }
@@ -185,7 +238,7 @@ export function parseState(bytes: Uint8Array, source: string): { header: StateHe
 export async function finetune(trainer: Trainer, data: ImageBatch, pre: Preprocessing, config: FinetuneConfig, hooks: FinetuneHooks = {}, resume?: Uint8Array, teacher?: Teacher): Promise<FinetuneResult> {
   const batch = trainer.program.batch;
   if ((config.distill === undefined) !== (teacher === undefined)) fail('INVALID_ARGUMENT', config.distill === undefined ? 'a teacher was given without a distillation config' : 'distillation needs a teacher model');
-  if (config.distill !== undefined && (trainer.distillation?.alpha !== config.distill.alpha || trainer.distillation.temperature !== config.distill.temperature)) fail('INVALID_ARGUMENT', 'the trainer was created with other distillation settings than this run');
+  if (config.distill !== undefined && !sameDistillation(trainer.distillation, config.distill)) fail('INVALID_ARGUMENT', 'the trainer was created with other distillation settings than this run');
   const inShape = trainer.program.shapes.get(trainer.program.input)! as unknown as readonly [number, number, number, number];
   if (!Number.isInteger(config.epochs) || config.epochs < 1) fail('INVALID_ARGUMENT', `epochs must be a positive integer, got ${config.epochs}`);
   if (!(config.lr > 0)) fail('INVALID_ARGUMENT', `the learning rate must be positive, got ${config.lr}`);
@@ -233,7 +286,7 @@ export async function finetune(trainer: Trainer, data: ImageBatch, pre: Preproce
     }
     for (let k = 0; k < batch; k++) idx[k] = order![b * batch + k]!;
     trainer.loadBatch(data, idx, pre, new Rng(mixSeed(config.seed, epoch, b)));
-    if (teacher !== undefined) await teacher(trainer.inputView, inShape, trainer.teacherLogitsView);
+    if (teacher !== undefined) await teacher(trainer.inputView, inShape, trainer.teacherLogitsView, config.distill?.features === undefined ? undefined : trainer.teacherFeatureViews());
     const lr = cosineLr(config.lr, globalStep, totalSteps, config.warmupSteps);
     const r = trainer.step(lr);
     if (!Number.isFinite(r.loss)) fail('INVALID_ARGUMENT', `training diverged at step ${globalStep + 1} (loss ${r.loss}); lower the learning rate`);
@@ -250,7 +303,7 @@ export async function finetune(trainer: Trainer, data: ImageBatch, pre: Preproce
     const elapsed = (performance.now() - tRate.t) / 1000;
     last = {
       epoch: epoch + 1, step: done, stepsPerEpoch, globalStep, totalSteps, lr, loss: r.loss,
-      trainAccuracy: epochCorrect / (done * batch), meanLoss: epochLoss / done,
+      trainAccuracy: epochCorrect / (done * batch), meanLoss: epochLoss / done, featureLoss: r.featureLoss,
       imagesPerSec: elapsed > 0 ? tRate.images / elapsed : 0, peakBytes: r.peakBytes,
     };
     hooks.onStep?.(last);

@@ -24,6 +24,7 @@ import { REF_TRAIN_OPS } from './ops/index.js';
 import { distillationLoss, softmaxCrossEntropy, type DistillationConfig } from './ops/loss.js';
 import type { TrainOps } from './ops/types.js';
 import { buildProgram, type TrainProgram } from './program.js';
+import { programStages } from './stages.js';
 import { TrainMemory } from './memory.js';
 import { foldBatchNorm, needsUnfolding, unfoldBatchNorm } from './bn-unfold.js';
 import { wasmTrainOps, type WasmTrainContext } from './wasm-ops.js';
@@ -103,6 +104,8 @@ export interface PlanInfo {
 
 export interface TrainStepResult {
   readonly loss: number;
+  /** The feature distillation share of `loss` (0 without). */
+  readonly featureLoss: number;
   readonly correct: number;
   readonly peakBytes: number;
   readonly ms: number;
@@ -153,7 +156,7 @@ export class Trainer {
     if (d !== undefined && !(d.alpha >= 0 && d.alpha <= 1 && d.temperature > 0)) fail('INVALID_ARGUMENT', `distillation needs alpha in [0, 1] and a positive temperature, got alpha ${d.alpha}, temperature ${d.temperature}`);
     const teacher = d === undefined ? undefined : new Float32Array(opts.batch * program.classes);
     const loss = d === undefined ? softmaxCrossEntropy : (l: Float32Array, y: Int32Array, n: number, k: number, dl: Float32Array) => distillationLoss(l, y, teacher!, n, k, d, dl);
-    const ex = new TrainExecutor(program, { memory, loss });
+    const ex = new TrainExecutor(program, { memory, loss, ...(d?.features !== undefined ? { features: d.features } : {}) });
     const t = new Trainer(model, program, ex, opts.checkpoint ?? 'store-all', opts, wasm, added, teacher);
     t.applyMasks(opts.freezeZeros ?? false);
     // Statistics matching changed what every BN sees downstream: running statistics from the corrected network.
@@ -265,6 +268,17 @@ export class Trainer {
     return this.teacherLogits;
   }
 
+  /**
+   * The teacher's values of the feature-distilled chain boundaries for the loaded batch, by name
+   * (trainers created with distill.features only), stored like the activations: NHWC for rank 4,
+   * i.e. a session run with { layout: 'nhwc' } writes them as they are. Fresh views each call.
+   */
+  teacherFeatureViews(): Map<string, Float32Array> {
+    const names = this.executor.featureValues;
+    if (names.length === 0) fail('INVALID_ARGUMENT', 'this trainer was created without feature distillation: there are no teacher values to set');
+    return new Map(names.map((n) => [n, this.executor.featureTarget(n)]));
+  }
+
   get distillation(): DistillationConfig | undefined {
     return this.opts.distill;
   }
@@ -327,7 +341,7 @@ export class Trainer {
     const t0 = performance.now();
     const r = this.executor.step(plan.checkpoints);
     this.executor.applyOptimizer({ ...this.opt, lr });
-    return { loss: r.loss, correct: r.correct, peakBytes: r.peakBytes, ms: performance.now() - t0 };
+    return { loss: r.loss, featureLoss: r.featureLoss, correct: r.correct, peakBytes: r.peakBytes, ms: performance.now() - t0 };
   }
 
   /** The model with the trained weights and running statistics (metadata, pruning record included, unchanged). */
@@ -372,3 +386,12 @@ export class Trainer {
 }
 
 export const createTrainer = Trainer.create;
+
+/**
+ * The values a model's training chain passes between stages (the checkpoint candidates, and what
+ * feature distillation can match), in order, without the final output. Unfolding BatchNorm keeps
+ * these names: a conv's BN takes over its output name.
+ */
+export function chainBoundaries(model: Model): string[] {
+  return programStages(buildProgram(model, 1, REF_TRAIN_OPS)).slice(0, -1).map((s) => s.output);
+}

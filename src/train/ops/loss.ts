@@ -49,6 +49,44 @@ export interface DistillationConfig {
   readonly alpha: number;
   /** Softmax temperature T of both distributions in the teacher term (> 0; 4 is usual for CIFAR). */
   readonly temperature: number;
+  /** Match intermediate values of the teacher too (feature distillation, featureLoss below). */
+  readonly features?: FeatureDistillation;
+}
+
+/**
+ * Feature distillation (FitNets, Romero et al. 2015; block-wise mimicking for pruned networks): the
+ * student's values `values` (names shared with the teacher, each a boundary of the training chain)
+ * are pulled toward the teacher's on the same batch, adding
+ *   weight · (1/L) · Σ_l ‖x_l − t_l‖² / ‖t_l‖²
+ * to the loss (L = values.length). Each term is the relative squared error of one value over the
+ * batch, so values of any scale and width weigh alike. Logits say little per image when data is
+ * scarce; every block's output says much more, and a pruned block's output has the dense shape.
+ */
+export interface FeatureDistillation {
+  readonly values: readonly string[];
+  /** > 0. */
+  readonly weight: number;
+}
+
+/**
+ * One term of the feature loss: returns c·‖x − t‖² / ‖t‖² and ADDS its gradient
+ * 2c·(x − t)/‖t‖² to dx (the value's gradient from the layers above). Sums in f64; a zero
+ * teacher value (‖t‖ = 0) gives the plain squared error instead of a division by zero.
+ */
+export function featureLoss(x: Float32Array, t: Float32Array, c: number, dx?: Float32Array): number {
+  if (x.length !== t.length || (dx !== undefined && dx.length !== x.length)) throw new RangeError(`featureLoss: the student value has ${x.length} elements, the teacher's ${t.length}${dx === undefined ? '' : `, its gradient ${dx.length}`}`);
+  let num = 0, den = 0;
+  for (let k = 0; k < x.length; k++) {
+    const d = x[k]! - t[k]!;
+    num += d * d;
+    den += t[k]! * t[k]!;
+  }
+  const norm = den > 0 ? den : 1;
+  if (dx !== undefined) {
+    const s = (2 * c) / norm;
+    for (let k = 0; k < x.length; k++) dx[k]! += s * (x[k]! - t[k]!);
+  }
+  return (c * num) / norm;
 }
 
 /**
