@@ -222,12 +222,17 @@ describe('sparsecnn plan / finetune / train', () => {
     assert.match(r.stderr, /feature distillation, weight 2, on 9 values: layer1\.0\.relu2_output layer1\.1\.relu2_output .* layer3\.2\.relu2_output\)/);
     assert.equal((JSON.parse(r.stdout) as { steps: number }).steps, 2);
     const args = ['--data', data, '--limit', '16', '--batch', '16'];
+    const tm = cli('finetune', pruned, '--teacher', 'resnet20', '--teacher-mode', 'train', '--feature-weight', '1', ...args, '--epochs', '1', '--eval-limit', '10', '-o', join(tmp, 'r20-24-fdt.onnx'), '--json');
+    assert.equal(tm.code, 0, tm.stderr);
+    assert.match(tm.stderr, /run in training mode; feature distillation, weight 1, on 22 values/);
+    assertCleanError(cli('finetune', pruned, '--teacher', 'resnet20', '--teacher-mode', 'frozen', ...args, '-o', join(tmp, 'x6.onnx')), /--teacher-mode must be eval or train, got 'frozen'/);
+    assertCleanError(cli('finetune', pruned, '--teacher', 'mobilenetv2-cifar', '--teacher-mode', 'train', ...args, '-o', join(tmp, 'x7.onnx')), /--teacher-mode train: the teacher .* other statistics/);
     assertCleanError(cli('finetune', pruned, '--feature-weight', '1', ...args, '-o', join(tmp, 'x1.onnx')), /--feature-weight matches a teacher's values; add --teacher/);
     assertCleanError(cli('finetune', pruned, '--teacher', 'resnet20', '--feature-values', 'add', ...args, '-o', join(tmp, 'x2.onnx')), /--feature-values selects the values of --feature-weight/);
     assertCleanError(cli('finetune', pruned, '--teacher', 'resnet20', '--feature-weight', '1', '--feature-values', '([', ...args, '-o', join(tmp, 'x3.onnx')), /'\(\[' is not a regular expression/);
     assertCleanError(cli('finetune', pruned, '--teacher', 'resnet20', '--feature-weight', '1', '--feature-values', 'nothing-like-this', ...args, '-o', join(tmp, 'x4.onnx')), /share no chain boundary matching/);
     assertCleanError(cli('finetune', pruned, '--teacher', 'mobilenetv2-cifar', '--feature-weight', '1', ...args, '-o', join(tmp, 'x5.onnx')), /share no chain boundary \(same name and shape\)/);
-    for (const f of ['x1', 'x2', 'x3', 'x4', 'x5']) assert.equal(existsSync(join(tmp, `${f}.onnx`)), false);
+    for (const f of ['x1', 'x2', 'x3', 'x4', 'x5', 'x6', 'x7']) assert.equal(existsSync(join(tmp, `${f}.onnx`)), false);
   });
 
   it('finetune --dynamic-masks: kept rows re-selected from the dense weights, then fixed; the output keeps a valid colnm pattern', () => {

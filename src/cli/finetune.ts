@@ -16,7 +16,7 @@ import { saveModel } from '../node/models.js';
 import { defaultCifar10Dir } from '../node/paths.js';
 import { feedInputs } from '../runtime/bind.js';
 import { compile } from '../runtime/session.js';
-import { featureValues, finetune, sameNormalisation, sessionTeacher, type StepInfo } from '../train/finetune.js';
+import { featureValues, finetune, sameNormalisation, sessionTeacher, trainModeTeacher, type StepInfo, type Teacher } from '../train/finetune.js';
 import { exposeValues } from '../graph/expose.js';
 import { CIFAR_AUGMENTATION, NO_AUGMENTATION } from '../train/data.js';
 import { chainBoundaries, createTrainer, type TrainBackend } from '../train/trainer.js';
@@ -51,6 +51,7 @@ interface TrainCliOptions {
   temperature: number;
   featureWeight?: number;
   featureValues?: string;
+  teacherMode: string;
   output: string;
   force?: boolean;
   resume?: boolean;
@@ -119,6 +120,7 @@ function trainOptions(cmd: Command, defaults: { lr: number; epochs: number }): C
     .option('--alpha <x>', 'with --teacher: weight of the teacher term, loss = (1-a)·CE + a·T²·KL', parseUnitClosed('--alpha'), 0.5)
     .option('--temperature <T>', 'with --teacher: softmax temperature of the teacher term', parsePositive('--temperature'), 4)
     .option('--feature-weight <w>', 'with --teacher: also pull the student\'s intermediate values (chain boundaries the teacher shares by name and shape: block outputs) toward the teacher\'s, adding w × their mean relative squared error to the loss (feature distillation)', parsePositive('--feature-weight'))
+    .option('--teacher-mode <mode>', 'with --teacher: eval (an inference session) or train (BatchNorm on each batch\'s statistics, as the student trains: a dense student against itself then starts at zero loss; needs the student\'s input mean/std)', 'eval')
     .option('--feature-values <regex>', 'with --feature-weight: only the shared values whose names match (e.g. \'add_output$\'); the list is printed')
     .requiredOption('-o, --output <file.onnx>', 'where to write the trained model')
     .option('--force', 'overwrite the output file (and restart over an existing state file)')
@@ -143,6 +145,7 @@ async function runTraining(model: Model, opts: TrainCliOptions, out: Output, ver
   const train = loadCifar10Train(dir, opts.limit);
   const pre = preprocessingFor(model, {}, out);
   if (teacherModel !== undefined) checkTeacher(teacherModel, model);
+  if (opts.teacherMode !== 'eval' && opts.teacherMode !== 'train') fail('INVALID_ARGUMENT', `--teacher-mode must be eval or train, got '${opts.teacherMode}'`);
   if (opts.featureWeight === undefined && opts.featureValues !== undefined) fail('INVALID_ARGUMENT', '--feature-values selects the values of --feature-weight; add --feature-weight W');
   if (opts.featureWeight !== undefined && teacherModel === undefined) fail('INVALID_ARGUMENT', '--feature-weight matches a teacher\'s values; add --teacher MODEL');
   let pattern: RegExp | undefined;
@@ -175,12 +178,32 @@ async function runTraining(model: Model, opts: TrainCliOptions, out: Output, ver
     }
     dynamicMasks = { steps: opts.dynamicMasks * stepsPerEpoch, refreshEvery: 1 };
   }
-  const teacherSession = teacherModel === undefined ? undefined : await compile(values.length > 0 ? exposeValues(teacherModel, values) : teacherModel, { backend: 'wasm', threads: opts.threads });
+  const teacherPre = teacherModel?.metadata.preprocessing;
+  // A teacher trained with other input statistics (another architecture) sees the batches in its own.
+  const renormalize = teacherPre !== undefined && !sameNormalisation(pre, teacherPre) ? { student: pre, teacher: teacherPre } : undefined;
+  const trainMode = teacherModel !== undefined && opts.teacherMode === 'train';
+  if (trainMode && renormalize !== undefined) {
+    trainer.dispose();
+    fail('INVALID_ARGUMENT', `--teacher-mode train: the teacher ${teacherModel.metadata.name} normalises its input with other statistics than the student; use --teacher-mode eval (its session renormalises the batches)`);
+  }
+  let teacher: Teacher | undefined;
+  let disposeTeacher = (): void => {};
   try {
-    const teacherPre = teacherModel?.metadata.preprocessing;
-    // A teacher trained with other input statistics (another architecture) sees the batches in its own.
-    const renormalize = teacherPre !== undefined && !sameNormalisation(pre, teacherPre) ? { student: pre, teacher: teacherPre } : undefined;
-    if (teacherModel !== undefined) out.note(`distilling from ${teacherModel.metadata.name} (alpha ${opts.alpha}, temperature ${opts.temperature}${renormalize !== undefined ? '; its own input mean/std applied to the batches' : ''}${values.length > 0 ? `; feature distillation, weight ${opts.featureWeight}, on ${values.length} values: ${values.join(' ')}` : ''})`);
+    if (trainMode) {
+      const t = await trainModeTeacher(teacherModel, { batch: opts.batch, threads: opts.threads, calibration: { data: train, pre } });
+      teacher = t.teach;
+      disposeTeacher = () => t.dispose();
+    } else if (teacherModel !== undefined) {
+      const session = await compile(values.length > 0 ? exposeValues(teacherModel, values) : teacherModel, { backend: 'wasm', threads: opts.threads });
+      teacher = sessionTeacher(session, renormalize);
+      disposeTeacher = () => session.dispose();
+    }
+  } catch (e) {
+    trainer.dispose();
+    throw e;
+  }
+  try {
+    if (teacherModel !== undefined) out.note(`distilling from ${teacherModel.metadata.name} (alpha ${opts.alpha}, temperature ${opts.temperature}${renormalize !== undefined ? '; its own input mean/std applied to the batches' : ''}${trainMode ? '; run in training mode' : ''}${values.length > 0 ? `; feature distillation, weight ${opts.featureWeight}, on ${values.length} values: ${values.join(' ')}` : ''})`);
     if (trainer.unfoldedBatchNorms > 0) out.note(`BatchNorm unfolded after ${trainer.unfoldedBatchNorms} convs for training (folded back in the output)${statsModel !== undefined ? `, statistics matched to ${statsModel.metadata.name}` : ''}`);
     if (trainer.maskedParams.length > 0) out.note(`${trainer.maskedParams.length} pruned layers: their zeros stay zero`);
     out.note(`${verb} ${model.metadata.name} on ${train.count} images of ${train.files.join(', ')}: ${opts.epochs} epochs, batch ${opts.batch}, lr ${opts.lr}, ${opts.backend} x${opts.threads}`);
@@ -211,7 +234,7 @@ async function runTraining(model: Model, opts: TrainCliOptions, out: Output, ver
       saveState: (bytes) => writeNewFile(statePath, bytes, true),
       saveEvery: 50,
       ...(opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {}),
-    }, resume, teacherSession === undefined ? undefined : sessionTeacher(teacherSession, renormalize));
+    }, resume, teacher);
     bar?.stop();
     const plan = trainer.plan();
     if (!result.completed) {
@@ -262,7 +285,7 @@ async function runTraining(model: Model, opts: TrainCliOptions, out: Output, ver
     out.line(`wrote ${opts.output}: test top-1 ${(acc.top1 * 100).toFixed(2)}% (${acc.correct}/${acc.images}, ${test.file}); ${result.globalStep} steps in ${result.seconds.toFixed(0)} s; checkpoints ${plan.planner}, predicted peak ${mib(plan.predictedPeakBytes)}`);
   } finally {
     trainer.dispose();
-    teacherSession?.dispose();
+    disposeTeacher();
   }
 }
 
