@@ -8,6 +8,7 @@
 #     a. teacher = s1 dense: DCP-BH 50% + PW 30%; DCP-BH 50% alone; PW 30% alone; dense;
 #        DCP-BH 50% + PW 30% and dense again with weight decay 1e-4 instead of 5e-4;
 #        DCP-BH 50% + PW 30% placed by sensitivity (--pw-alloc), budgets in MACs and in weights
+#        the same with feature distillation (block outputs) from a training-mode teacher, seeds 1 and 2
 #     b. teacher = a fine-tuned ResNet-20 (RESNET20_TEACHER, e.g. stage 1 of
 #        finetune-resnet20-pipeline.sh, 86.99%): DCP-BH 50% + PW 30%; dense
 # Each run writes its rows (JSON) that `finetune.mjs --from` renders as one table.
@@ -42,6 +43,17 @@ $FT --model "$S1" --patterns dcp-bh:0.5 --pw 0.3 --pw-alloc macs --reconstruct 5
 $FT --model "$S1" --patterns dcp-bh:0.5 --pw 0.3 --pw-alloc weights --reconstruct 512 --save "$OUT/s2-alloc-weights" --rows "$OUT/s2-alloc-weights.json"
 wait
 node experiments/finetune.mjs --from "$OUT/s2-dense.json,$OUT/s2-dcp-pw.json,$OUT/s2-alloc-macs.json,$OUT/s2-alloc-weights.json" > "$OUT/s2-alloc.md"
+
+# c. feature distillation: the teacher (s1 dense) run in training mode, its 17 block outputs and the
+#    head's matched with weight 10 (--features 10 --teacher-mode train); PW placed by weights,
+#    reconstruction on 2,048 images; dense rows with the same terms; seeds 1 and 2
+FD="$FT --features 10 --teacher-mode train"
+for seed in 1 2; do
+  $FD --model "$S1" --seed $seed --patterns dcp-bh:0.5 --pw 0.3 --pw-alloc weights --reconstruct 2048 --save "$OUT/s2-fd-s$seed" --rows "$OUT/s2-fd-alloc-weights-s$seed.json" &
+  $FD --model "$S1" --seed $seed --patterns dense --save "$OUT/s2-fd-s$seed" --rows "$OUT/s2-fd-dense-s$seed.json"
+  wait
+  node experiments/finetune.mjs --from "$OUT/s2-fd-dense-s$seed.json,$OUT/s2-fd-alloc-weights-s$seed.json" > "$OUT/s2-fd-s$seed.md"
+done
 
 if [ -n "$R20" ]; then
   $FT --model "$S1" --teacher "$R20" --patterns dcp-bh:0.5 --pw 0.3 --reconstruct 512 --save "$OUT/s2-r20" --rows "$OUT/s2-r20-dcp-pw.json" &
