@@ -7,13 +7,20 @@
 import { fail } from '../errors.js';
 import { inferShapes } from './infer.js';
 import type { Graph, Model } from './ir.js';
+import type { ValueType } from './ops/types.js';
+
+/** Every value's type for a batch of one (the model's single input; only the batch dimension may be symbolic). */
+export function batchOneTypes(model: Model): ReadonlyMap<string, ValueType> {
+  const g = model.graph;
+  const input = g.inputs.find((vi) => !g.initializers.has(vi.name));
+  if (input === undefined) fail('INVALID_MODEL', `${model.metadata.name} has no input to infer shapes from`);
+  const dims = input.shape.map((d, i) => (i === 0 ? 1 : typeof d === 'number' ? d : fail('UNSUPPORTED', `input '${input.name}' of ${model.metadata.name} has a symbolic dimension '${d}' besides the batch`)));
+  return inferShapes(g, new Map([[input.name, dims]])).types;
+}
 
 export function exposeValues(model: Model, names: readonly string[]): Model {
   const g: Graph = model.graph;
-  const input = g.inputs.find((vi) => !g.initializers.has(vi.name));
-  if (input === undefined) fail('INVALID_MODEL', `${model.metadata.name} has no input to infer shapes from`);
-  const dims = input.shape.map((d, i) => (i === 0 ? 1 : typeof d === 'number' ? d : fail('UNSUPPORTED', `input '${input.name}' has a symbolic dimension '${d}' besides the batch`)));
-  const types = inferShapes(g, new Map([[input.name, dims]])).types;
+  const types = batchOneTypes(model);
   const have = new Set(g.outputs.map((o) => o.name));
   const added = [...new Set(names)].filter((n) => !have.has(n)).map((n) => {
     const t = types.get(n);

@@ -491,13 +491,23 @@ export class TrainExecutor {
    * no loss, no gradients, every value freed as soon as the next stage has read it.
    */
   refreshStatistics(): void {
+    this.forwardOnly(true);
+  }
+
+  /**
+   * Training-mode forward over every stage with nothing kept for a backward: each stage output is
+   * handed to `visit` (if given) and freed once the next stage has read it.
+   */
+  private forwardOnly(updateStats: boolean, visit?: (name: string, value: Float32Array) => void): void {
     const n = this.stages.length;
     for (let i = 1; i <= n; i++) {
-      this.forwardStage(i - 1, false, true);
+      this.forwardStage(i - 1, false, updateStats);
+      const name = this.stages[i - 1]!.output;
+      visit?.(name, this.view(this.values.get(name)!));
       if (i >= 2) this.freeValue(this.stages[i - 2]!.output);
     }
     this.freeValue(this.stages[n - 1]!.output);
-    assert(this.values.size === 0, `values left after a statistics pass: ${[...this.values.keys()].join(', ')}`);
+    assert(this.values.size === 0, `values left after a forward pass: ${[...this.values.keys()].join(', ')}`);
   }
 
   /**
@@ -507,21 +517,13 @@ export class TrainExecutor {
    * stage has read it. A teacher run this way sees a batch exactly as a student in training does.
    */
   forwardInto(into: ReadonlyMap<string, Float32Array>): void {
-    const n = this.stages.length;
     const outputs = new Set(this.stages.map((s) => s.output));
     for (const [name, dst] of into) {
       if (!outputs.has(name)) fail('INVALID_ARGUMENT', `'${name}' is not a stage output of ${this.program.graph.name}'s training chain`);
       const len = bytesOf(this.program.shapes.get(name)!) / 4;
       if (dst.length !== len) fail('SHAPE_MISMATCH', `'${name}' has ${len} values for the batch, its destination ${dst.length}`);
     }
-    for (let i = 1; i <= n; i++) {
-      this.forwardStage(i - 1, false, false);
-      const name = this.stages[i - 1]!.output;
-      into.get(name)?.set(this.view(this.values.get(name)!));
-      if (i >= 2) this.freeValue(this.stages[i - 2]!.output);
-    }
-    this.freeValue(this.stages[n - 1]!.output);
-    assert(this.values.size === 0, `values left after a forward pass: ${[...this.values.keys()].join(', ')}`);
+    this.forwardOnly(false, (name, value) => into.get(name)?.set(value));
   }
 
   /** SGD with momentum and weight decay; masked weights (pruning) stay exactly zero. */

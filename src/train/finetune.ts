@@ -8,7 +8,7 @@
  */
 import type { ImageBatch } from '../data/cifar10.js';
 import { fail } from '../errors.js';
-import { inferShapes } from '../graph/infer.js';
+import { batchOneTypes } from '../graph/expose.js';
 import type { Model, Preprocessing } from '../graph/ir.js';
 import type { Session } from '../runtime/session.js';
 import { Rng } from '../zoo/rng.js';
@@ -87,15 +87,9 @@ function sameDistillation(a: DistillationConfig | undefined, b: DistillationConf
  * row on the same list (pass a pattern), since a dense student also matches inside its blocks.
  */
 export function featureValues(student: Model, teacher: Model, pattern?: RegExp): string[] {
-  const shapes = (m: Model): Map<string, string> => {
-    const input = m.graph.inputs.find((vi) => !m.graph.initializers.has(vi.name));
-    if (input === undefined) fail('INVALID_MODEL', `${m.metadata.name} has no input`);
-    const dims = input.shape.map((d, i) => (i === 0 ? 1 : typeof d === 'number' ? d : fail('UNSUPPORTED', `input '${input.name}' of ${m.metadata.name} has a symbolic dimension '${d}' besides the batch`)));
-    return new Map([...inferShapes(m.graph, new Map([[input.name, dims]])).types].map(([k, t]) => [k, t.shape.join(',')]));
-  };
-  const s = shapes(student), t = shapes(teacher);
+  const s = batchOneTypes(student), t = batchOneTypes(teacher);
   const produced = new Set(teacher.graph.nodes.flatMap((n) => n.outputs));
-  return chainBoundaries(student).filter((v) => produced.has(v) && t.get(v) === s.get(v) && (pattern === undefined || pattern.test(v)));
+  return chainBoundaries(student).filter((v) => produced.has(v) && t.get(v)?.shape.join() === s.get(v)?.shape.join() && (pattern === undefined || pattern.test(v)));
 }
 
 /**
