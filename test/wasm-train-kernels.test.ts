@@ -16,7 +16,7 @@ import { resolveWindow } from '../src/graph/geometry.js';
 import { axisPhases, TrainKernels, type TrainRunner, type TrainWorkspace } from '../src/kernels/wasm/train.js';
 import { packConvWeights, packDepthwiseWeights } from '../src/kernels/wasm/packing.js';
 import { KERNEL_NAMES, loadKernels } from '../src/runtime/wasm/kernels.js';
-import { ThreadPool } from '../src/runtime/wasm/threads.js';
+import { CTL, ThreadPool } from '../src/runtime/wasm/threads.js';
 import { nodeWorkerFactory } from '../src/node/runtime.js';
 import { Rng } from '../src/zoo/rng.js';
 import { checkGuards, env, FLAVOURS, get, put, randArray, randInt, reset, splits, type Env } from './wasm-test-utils.js';
@@ -527,6 +527,38 @@ test('matmulTN (AᵀB and column sums on conv2d_wgrad) vs float64, 1 and 2 threa
       }
     }
     assert.throws(() => new TrainKernels(e.k, workspace(e)).matmulTN(1024, 4, 1024, 4, 20, 1024, 0), /multiple of 16/);
+  } finally {
+    pool.dispose();
+  }
+});
+
+test('ThreadPool: a stray wake-up of a sleeping worker does not run the last job again', async () => {
+  // The main thread can be descheduled between publishing a job and its Atomics.notify; the late
+  // notify then reaches a worker that already ran the job and sleeps waiting for the next. Replayed
+  // here by hand: an accumulating kernel (relu_backward, dx += dy where y > 0) must not add twice.
+  const relaxed = FLAVOURS[FLAVOURS.length - 1]!;
+  const e = await env(relaxed, true);
+  const { call } = await loadKernels(e.mem, { relaxed, shared: true });
+  const pool = await ThreadPool.start(2, e.mem, relaxed, nodeWorkerFactory, call);
+  try {
+    reset(e);
+    const n = 4096;
+    const y = put(e, new Float32Array(n).fill(1)), dy = put(e, new Float32Array(n).fill(1)), dx = put(e, new Float32Array(n));
+    const tk = new TrainKernels(e.k, workspace(e), { runner: pool, minWorkPerThread: 1 });
+    tk.reluBackward(y, dy, dx, n);
+    assert.deepEqual(get(e, dx, n), new Float32Array(n).fill(1), 'one job: each element once, the worker\'s half included');
+    const ctl = new Int32Array(pool.control, 0, 64);
+    const done = Atomics.load(ctl, CTL.DONE);
+    // Let the worker finish spinning and fall asleep on the generation counter, then wake it without a job.
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      Atomics.notify(ctl, CTL.GEN);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(Atomics.load(ctl, CTL.DONE), done, 'no job, no completion');
+    assert.deepEqual(get(e, dx, n), new Float32Array(n).fill(1), 'the worker ran its chunk again');
+    tk.reluBackward(y, dy, dx, n);
+    assert.deepEqual(get(e, dx, n), new Float32Array(n).fill(2), 'the next job still runs once');
   } finally {
     pool.dispose();
   }

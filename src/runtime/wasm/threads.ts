@@ -3,6 +3,8 @@
  * same memory; a step is split into contiguous chunks of its range, one per thread, and the main
  * thread runs chunk 0 itself. Coordination is a SharedArrayBuffer control block and Atomics
  * wait/notify (a few microseconds), not message passing, because a model is dozens of steps.
+ * A worker runs a job when GEN differs from the generation it last ran, never merely because it
+ * woke: a notify can arrive late (test/wasm-train-kernels.test.ts replays one).
  *
  * Control block (Int32 slots, then a Float64 argument array at byte 256):
  *   GEN    bumped by the main thread to publish a job        DONE    workers finished with it
@@ -67,7 +69,8 @@ export class ThreadPool {
 
   private readonly canBlock = runtimeContext.mainThreadCanBlock;
 
-  private constructor(readonly threads: number, private readonly control: SharedArrayBuffer, private readonly call: KernelCaller) {
+  /** `control`: the control block (public for the protocol tests; nothing else writes it). */
+  private constructor(readonly threads: number, readonly control: SharedArrayBuffer, private readonly call: KernelCaller) {
     this.ctl = new Int32Array(control, 0, ARGS_BYTE_OFFSET / 4);
     this.args = new Float64Array(control, ARGS_BYTE_OFFSET, MAX_ARGS);
   }

@@ -18,10 +18,15 @@ export async function workerMain(init: WorkerInit): Promise<void> {
   Atomics.add(ctl, CTL.READY, 1);
   const tmp: number[] = [];
   for (;;) {
-    let spins = 0;
-    while (Atomics.load(ctl, CTL.GEN) === gen && spins++ < SPIN);
-    Atomics.wait(ctl, CTL.GEN, gen);
-    gen = Atomics.load(ctl, CTL.GEN);
+    // A job is a new generation, never a wake-up: the main thread may be descheduled between bumping
+    // GEN and its notify, and that late notify then wakes this worker after it already ran the job,
+    // while it waits for the next one. Running on the wake-up alone ran that job twice (a kernel
+    // that accumulates then adds twice, and the extra DONE lets the next job return early).
+    let next = Atomics.load(ctl, CTL.GEN);
+    for (let spins = 0; next === gen; next = Atomics.load(ctl, CTL.GEN)) {
+      if (spins++ >= SPIN) Atomics.wait(ctl, CTL.GEN, gen);
+    }
+    gen = next;
     if (Atomics.load(ctl, CTL.STOP) !== 0) return;
     runChunk(ctl, args, init.index, call, tmp);
     Atomics.add(ctl, CTL.DONE, 1);
