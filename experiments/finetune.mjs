@@ -8,7 +8,7 @@
  *   node experiments/finetune.mjs [--model resnet20] [--patterns dense,colnm:2:4,colnm:1:4]
  *        [--epochs 2] [--lr 0.01] [--wd 5e-4] [--seed 1] [--batch 64] [--threads 2] [--limit N] [--out experiments/results/finetune-resnet20.md]
  *        [--pw R [--pw-alloc weights|macs|filters] [--pw-alloc-images N]]
- *        [--tile T] [--distill alpha:T [--features WEIGHT[:REGEX]] [--teacher-mode eval|train]] [--teacher FILE.onnx] [--bn-match] [--reconstruct IMAGES] [--save DIR] [--rows FILE.json] [--from a.json,b.json]
+ *        [--tile T] [--distill alpha:T [--features WEIGHT[:REGEX]] [--teacher-mode eval|train]] [--teacher FILE.onnx] [--bn-match] [--reconstruct IMAGES] [--save DIR] [--refresh-stats IMAGES] [--rows FILE.json] [--from a.json,b.json]
  *
  * --model takes a zoo name or an .onnx file (e.g. a dense model fine-tuned by an earlier run and kept
  * with --save): pruning a model already adapted to the JPEG-decoded pixels is the usual
@@ -85,6 +85,10 @@ const { values: o } = parseArgs({
     // outputs on the first IMAGES training images (least-squares reconstruction, src/prune/reconstruct.ts).
     reconstruct: { type: 'string' },
     save: { type: 'string' },
+    // IMAGES — after training, also measure the model with its BatchNorm running statistics re-estimated
+    // as the exact mean over the first IMAGES training images, unaugmented (Trainer.refreshStatistics
+    // with average): training leaves statistics of augmented batches and of weights that kept moving.
+    'refresh-stats': { type: 'string' },
     'eval-limit': { type: 'string' },
     out: { type: 'string' },
     // Runs of different patterns can go in parallel processes: each writes its rows with --rows, and
@@ -171,8 +175,15 @@ for (const pattern of o.patterns.split(',')) {
     },
   }, undefined, trainTeacher ? trainTeacher.teach : teacherSession ? sessionTeacher(teacherSession, { student: pre, teacher: teacherModel.metadata.preprocessing ?? pre }) : undefined);
   const tuned = trainer.trainedModel();
-  trainer.dispose();
   const after = await accuracy(tuned);
+  let refreshed;
+  if (o['refresh-stats']) {
+    trainer.refreshStatistics(train, pre, Math.ceil(Number(o['refresh-stats']) / Number(o.batch)), { average: true });
+    const m = trainer.trainedModel();
+    refreshed = await accuracy(m);
+    if (o.save) saveModel(m, join(o.save, `${base.metadata.name ?? o.model}-${pattern.replaceAll(':', '')}-refreshed.onnx`), true);
+  }
+  trainer.dispose();
   if (o.save) saveModel(tuned, join(o.save, `${base.metadata.name ?? o.model}-${pattern.replaceAll(':', '')}.onnx`), true);
   // Share of the pruned layers' weights whose kept/pruned state differs from one-shot pruning (dynamic masks move it).
   let moved;
@@ -186,7 +197,7 @@ for (const pattern of o.patterns.split(',')) {
     }
     moved = diff / total;
   }
-  const row = { ...(moved !== undefined ? { maskMoved: moved } : {}), command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`, ...(alloc ? { pwAllocation: { budget: alloc.budget, images: alloc.images, ratios: Object.fromEntries(alloc.ratios), pwWeights: alloc.pwWeights, pwMacs: alloc.pwMacs, uniform: alloc.uniform, allocated: alloc.allocated } } : {}), pattern: pattern + (o.pw && prunes ? ` + pw ${o.pw}${alloc ? ` allocated (${alloc.budget})` : ''}` : '') + (o.tile && pattern.startsWith('colnm') ? ` tile ${o.tile}` : ''), before: before.correct, ...(reconstructed ? { reconstructed: reconstructed.correct } : {}), ...(matched ? { matched: matched.correct } : {}), after: after.correct, images: test.count, seconds: r.seconds, steps: r.globalStep };
+  const row = { ...(moved !== undefined ? { maskMoved: moved } : {}), command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`, ...(alloc ? { pwAllocation: { budget: alloc.budget, images: alloc.images, ratios: Object.fromEntries(alloc.ratios), pwWeights: alloc.pwWeights, pwMacs: alloc.pwMacs, uniform: alloc.uniform, allocated: alloc.allocated } } : {}), pattern: pattern + (o.pw && prunes ? ` + pw ${o.pw}${alloc ? ` allocated (${alloc.budget})` : ''}` : '') + (o.tile && pattern.startsWith('colnm') ? ` tile ${o.tile}` : ''), before: before.correct, ...(reconstructed ? { reconstructed: reconstructed.correct } : {}), ...(matched ? { matched: matched.correct } : {}), after: after.correct, ...(refreshed ? { refreshed: refreshed.correct } : {}), images: test.count, seconds: r.seconds, steps: r.globalStep };
   rows.push(row);
   process.stderr.write(`${JSON.stringify(row)}\n`);
 }
@@ -214,6 +225,7 @@ function renderTable(meta, rows) {
   const pct = (c) => `${((c / n) * 100).toFixed(2)}%`;
   const rec = rows.some((r) => r.reconstructed !== undefined);
   const mat = rows.some((r) => r.matched !== undefined);
+  const ref = rows.some((r) => r.refreshed !== undefined);
   return [
     `# Fine-tuning ${meta.model} after pruning`,
     '',
@@ -224,9 +236,9 @@ function renderTable(meta, rows) {
     `- recipe: ${meta.recipe}`,
     `- test: ${meta.test}`,
     '',
-    `| model | before fine-tuning | ${rec ? 'reconstructed, before fine-tuning | ' : ''}${mat ? 'statistics matched, before fine-tuning | ' : ''}after fine-tuning | vs dense fine-tuned | fine-tuning time |`,
-    `|---|---|${rec ? '---|' : ''}${mat ? '---|' : ''}---|---|---|`,
-    ...rows.map((r) => `| ${r.pattern} | ${pct(r.before)} (${r.before}) | ${rec ? (r.reconstructed === undefined ? '— | ' : `${pct(r.reconstructed)} (${r.reconstructed}) | `) : ''}${mat ? (r.matched === undefined ? '— | ' : `${pct(r.matched)} (${r.matched}) | `) : ''}${pct(r.after)} (${r.after}) | ${dense ? `${(((r.after - dense.after) / n) * 100).toFixed(2)} pt` : 'n/a'} | ${(r.seconds / 60).toFixed(1)} min (${r.steps} steps) |`),
+    `| model | before fine-tuning | ${rec ? 'reconstructed, before fine-tuning | ' : ''}${mat ? 'statistics matched, before fine-tuning | ' : ''}after fine-tuning | vs dense fine-tuned | ${ref ? 'statistics re-estimated (unaugmented) | vs dense, both re-estimated | ' : ''}fine-tuning time |`,
+    `|---|---|${rec ? '---|' : ''}${mat ? '---|' : ''}---|---|${ref ? '---|---|' : ''}---|`,
+    ...rows.map((r) => `| ${r.pattern} | ${pct(r.before)} (${r.before}) | ${rec ? (r.reconstructed === undefined ? '— | ' : `${pct(r.reconstructed)} (${r.reconstructed}) | `) : ''}${mat ? (r.matched === undefined ? '— | ' : `${pct(r.matched)} (${r.matched}) | `) : ''}${pct(r.after)} (${r.after}) | ${dense ? `${(((r.after - dense.after) / n) * 100).toFixed(2)} pt` : 'n/a'} | ${ref ? (r.refreshed === undefined ? '— | — | ' : `${pct(r.refreshed)} (${r.refreshed}) | ${dense?.refreshed !== undefined ? `${(((r.refreshed - dense.refreshed) / n) * 100).toFixed(2)} pt` : 'n/a'} | `) : ''}${(r.seconds / 60).toFixed(1)} min (${r.steps} steps) |`),
     '',
   ].join('\n');
 }

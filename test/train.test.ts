@@ -119,6 +119,39 @@ describe('training executor', () => {
     }
   });
 
+  it('refreshStatistics with average: the running statistics are the exact mean of the batches\' statistics, the old ones gone', async () => {
+    const model = buildZooModel('resnet20', { seed: 6, batchNorm: true });
+    const pre = model.metadata.preprocessing!;
+    const batch = 4;
+    const data = realImages(3 * batch);
+    const part = (k: number): ImageBatch => ({ ...data, count: batch, labels: data.labels.subarray(k * batch, (k + 1) * batch), pixels: data.pixels.subarray(k * batch * 3072, (k + 1) * batch * 3072) });
+    const t = await trainerWithBatch(model, { batch, backend: 'wasm' });
+    try {
+      const names = t.program.buffers;
+      const stats = (): Float32Array[] => names.map((n) => Float32Array.from(t.executor.buffer(n)!));
+      // One batch with average: that batch's statistics alone, whatever was there before.
+      const one: Float32Array[][] = [];
+      for (let k = 0; k < 3; k++) {
+        t.refreshStatistics(part(k), pre, 1, { average: true });
+        one.push(stats());
+      }
+      for (const b of t.program.buffers) t.executor.buffer(b)!.fill(7);
+      t.refreshStatistics(data, pre, 3, { average: true });
+      const all = stats();
+      names.forEach((n, i) => {
+        const want = all[i]!.map((_, c) => (one[0]![i]![c]! + one[1]![i]![c]! + one[2]![i]![c]!) / 3);
+        assert.ok(maxAbsDiff(all[i]!, want) < 1e-5 * (1 + Math.max(...want.map(Math.abs))), `${n}: ${maxAbsDiff(all[i]!, want)}`);
+      });
+      assert.notDeepEqual(one[0], one[1], 'different batches give different statistics');
+      // The node's momentum (0.9) keeps most of the old statistics after one batch.
+      t.refreshStatistics(part(0), pre, 1);
+      assert.ok(maxAbsDiff(stats()[0]!, one[0]![0]!) > 1e-3);
+      assert.throws(() => t.refreshStatistics(data, pre, 0), /positive whole number of batches/);
+    } finally {
+      t.dispose();
+    }
+  });
+
   it('BatchNorm running statistics are updated once per step, not again when a segment is recomputed', async () => {
     const model = buildZooModel('resnet20', { seed: 5, batchNorm: true });
     const bnMean = model.graph.nodes.find((n) => n.op === 'BatchNormalization')!.inputs[3]!;

@@ -265,7 +265,7 @@ export class TrainExecutor {
    * Runs stage i forward. Save mode keeps what the stage's backward needs (in `state[i]`); no-save
    * mode frees every value at its last use. The stage input is never freed here.
    */
-  forwardStage(i: number, save: boolean, updateStats: boolean): void {
+  forwardStage(i: number, save: boolean, updateStats: boolean, statsMomentum?: number): void {
     const s = this.stages[i]!;
     const st = this.state[i]!;
     const remaining = new Map<string, number>();
@@ -298,6 +298,7 @@ export class TrainExecutor {
         training: true,
         save,
         updateStats,
+        ...(statsMomentum !== undefined ? { statsMomentum } : {}),
       });
       if (save) st.saved.set(j, saved);
       // Free values at their last forward use unless the backward needs them.
@@ -487,21 +488,22 @@ export class TrainExecutor {
   }
 
   /**
-   * A training-mode forward pass on the loaded batch that only updates BatchNorm running statistics:
-   * no loss, no gradients, every value freed as soon as the next stage has read it.
+   * A training-mode forward pass on the loaded batch that only updates BatchNorm running statistics
+   * (with `momentum` instead of each node's own, if given): no loss, no gradients, every value freed
+   * as soon as the next stage has read it.
    */
-  refreshStatistics(): void {
-    this.forwardOnly(true);
+  refreshStatistics(momentum?: number): void {
+    this.forwardOnly(true, undefined, momentum);
   }
 
   /**
    * Training-mode forward over every stage with nothing kept for a backward: each stage output is
    * handed to `visit` (if given) and freed once the next stage has read it.
    */
-  private forwardOnly(updateStats: boolean, visit?: (name: string, value: Float32Array) => void): void {
+  private forwardOnly(updateStats: boolean, visit?: (name: string, value: Float32Array) => void, statsMomentum?: number): void {
     const n = this.stages.length;
     for (let i = 1; i <= n; i++) {
-      this.forwardStage(i - 1, false, updateStats);
+      this.forwardStage(i - 1, false, updateStats, statsMomentum);
       const name = this.stages[i - 1]!.output;
       visit?.(name, this.view(this.values.get(name)!));
       if (i >= 2) this.freeValue(this.stages[i - 2]!.output);

@@ -321,17 +321,21 @@ export class Trainer {
 
   /**
    * Re-estimates BatchNorm running statistics of the current network: `batches` training-mode forward
-   * passes over consecutive batches of `data` (no augmentation, no weight change). With momentum 0.9,
-   * 30 batches leave 4% of the old statistics. Needed after statistics matching (calibration.reference),
-   * whose running statistics describe the network before any BN was corrected.
+   * passes over consecutive batches of `data` (no augmentation, no weight change). By default each
+   * pass updates with the node's momentum (0.9: 30 batches leave 4% of the old statistics); with
+   * `average` the result is the exact mean of the batches' statistics and the old ones are gone
+   * ("precise BatchNorm": the running statistics of training describe augmented batches and weights
+   * that kept moving). Needed after statistics matching (calibration.reference), whose running
+   * statistics describe the network before any BN was corrected.
    */
-  refreshStatistics(data: ImageBatch, pre: Preprocessing, batches = 30): void {
+  refreshStatistics(data: ImageBatch, pre: Preprocessing, batches = 30, opts: { readonly average?: boolean } = {}): void {
+    if (!Number.isInteger(batches) || batches < 1) fail('INVALID_ARGUMENT', `statistics re-estimation needs a positive whole number of batches, got ${batches}`);
     const b = this.program.batch;
     const idx = new Uint32Array(b);
     for (let k = 0; k < batches; k++) {
       for (let i = 0; i < b; i++) idx[i] = (k * b + i) % data.count;
       fillBatch(this.inputView, this.labelView, data, idx, pre, NO_AUGMENTATION, new Rng(k));
-      this.executor.refreshStatistics();
+      this.executor.refreshStatistics(opts.average === true ? k / (k + 1) : undefined);
     }
   }
 

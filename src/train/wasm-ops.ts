@@ -147,7 +147,7 @@ function fastBatchNorm(mem: TrainMemory, tk: TrainKernels): TrainOp<'BatchNormal
       const [x, gamma, beta, rm, rv] = a.inputs as Float32Array[];
       const y = a.outputs[0]!;
       const C = xs[1]!, P = sizeOf(xs) / C;
-      const eps = a.attrs.epsilon, mom = a.attrs.momentum;
+      const eps = a.attrs.epsilon, mom = a.statsMomentum ?? a.attrs.momentum;
       const t = scratch(C);
       const s1 = t.f(0), s2 = t.f(1), scale = t.f(2), shift = t.f(3);
       // Shifted-data variance with the first pixel as the shift: as well conditioned as shifting by

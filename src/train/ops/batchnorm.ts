@@ -30,7 +30,7 @@ export const BatchNormalization: TrainOp<'BatchNormalization'> = {
     return [c, c, 1];
   },
 
-  forward({ attrs, shapes, inputs, outputs, saved, training, save, updateStats }) {
+  forward({ attrs, shapes, inputs, outputs, saved, training, save, updateStats, statsMomentum }) {
     const x = req(inputs, 0, 'BatchNormalization');
     const gamma = req(inputs, 1, 'BatchNormalization');
     const beta = req(inputs, 2, 'BatchNormalization');
@@ -54,8 +54,9 @@ export const BatchNormalization: TrainOp<'BatchNormalization'> = {
         istd[c] = 1 / Math.sqrt(varB + attrs.epsilon);
         if (updateStats) {
           const unbiased = m > 1 ? (v / (m - 1)) : varB;
-          runMean[c] = runMean[c]! * attrs.momentum + mu * (1 - attrs.momentum);
-          runVar[c] = runVar[c]! * attrs.momentum + unbiased * (1 - attrs.momentum);
+          const mom = statsMomentum ?? attrs.momentum;
+          runMean[c] = runMean[c]! * mom + mu * (1 - mom);
+          runVar[c] = runVar[c]! * mom + unbiased * (1 - mom);
         }
       } else {
         mean[c] = runMean[c]!;

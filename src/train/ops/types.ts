@@ -50,6 +50,11 @@ export interface ForwardArgs<O extends OpType> {
    * True on the first forward of a step only, false when the executor recomputes a segment.
    */
   readonly updateStats: boolean;
+  /**
+   * Momentum of this update instead of the node's `momentum` attribute (statistics re-estimation:
+   * k/(k+1) on the k-th batch, counting from 0, makes the running statistics the exact mean over batches).
+   */
+  readonly statsMomentum?: number;
 }
 
 export interface BackwardArgs<O extends OpType> {
