@@ -7,9 +7,10 @@
  *   node experiments/determinism.mjs [THREADS=1,2,2] [STEPS=40] [MODEL=resnet20] [kd|nokd]
  *
  * Every line should show the same hash. On 2026-12-07 (2-vCPU AMD EPYC, two 1-thread training runs
- * beside it) `1,2,2` agreed, but `2,2` twice gave a second run that left the first at step 27 (and at
- * another step the next time): a race in the 2-thread path that shows only sometimes (1-thread runs
- * always agreed). Needs `npm run build` and ../shared/data.
+ * beside it) `2,2` twice gave a second run that left the first at step 27 (and at another step the
+ * next time): a kernel worker woken by a late notify ran a job twice (fixed in
+ * src/runtime/wasm/worker-main.ts; experiments/thread-stress.mjs found it). Needs `npm run build`
+ * and ../shared/data.
  */
 import { createHash } from 'node:crypto';
 import '../dist/src/node/runtime.js';

@@ -6,6 +6,14 @@
  * backward order (the kernel to suspect), copies the 1-thread state into the other and goes on.
  *
  *   node experiments/thread-stress.mjs [STEPS=200] [MODEL=resnet20] [THREADS=2] [CHECKPOINT=store-all]
+ *   TRACE=1 node experiments/thread-stress.mjs …   also hashes every op's outputs and input gradients
+ *                                                  and names the first op whose results differ
+ *
+ * Races show on an oversubscribed machine: run two of these beside other work. 2026-12-07, 2-vCPU
+ * AMD EPYC, two of these beside a 1-thread training run: before the fix in
+ * src/runtime/wasm/worker-main.ts, 4 steps of about 2,300 differed (TRACE named a conv's weight
+ * gradient, exactly doubled on the worker's half: the worker ran a job twice after a late notify);
+ * after it, 0 of 700 (and `determinism.mjs 2,2,2 60` agreed).
  */
 import '../dist/src/node/runtime.js';
 import { loadModel } from '../dist/src/node/models.js';
