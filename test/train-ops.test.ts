@@ -188,11 +188,11 @@ function prepare(c: Case, seed: number): Prepared {
   return { c, op, shapes: { inputs: tensors.map((t) => t?.shape), outputs: outTypes.map((t) => t.shape) }, outTypes, bufs, tensors };
 }
 
-function forward(p: Prepared, bufs: (Float32Array | undefined)[], opts: { training?: boolean; save?: boolean; updateStats?: boolean } = {}): { y: Float32Array; saved: Float32Array[] } {
+function forward(p: Prepared, bufs: (Float32Array | undefined)[], opts: { training?: boolean; save?: boolean; updateStats?: boolean; statsMomentum?: number } = {}): { y: Float32Array; saved: Float32Array[] } {
   const save = opts.save ?? false;
   const y = new Float32Array(size(p.shapes.outputs[0]!)).fill(NaN);
   const saved = save ? p.op.savedSizes(p.c.attrs as never, p.shapes).map((n) => new Float32Array(n).fill(NaN)) : [];
-  p.op.forward({ attrs: p.c.attrs as never, shapes: p.shapes, inputs: bufs, outputs: [y], saved, training: opts.training ?? p.c.training ?? true, save, updateStats: opts.updateStats ?? false });
+  p.op.forward({ attrs: p.c.attrs as never, shapes: p.shapes, inputs: bufs, outputs: [y], saved, training: opts.training ?? p.c.training ?? true, save, updateStats: opts.updateStats ?? false, ...(opts.statsMomentum !== undefined ? { statsMomentum: opts.statsMomentum } : {}) });
   return { y, saved };
 }
 
@@ -378,6 +378,24 @@ describe('training ops: BatchNormalization statistics', () => {
       const wantVar = rv0[ch]! * 0.9 + (v / (m - 1)) * 0.1;
       assert.ok(Math.abs(bufs[3]![ch]! - wantMean) < 1e-6, `running mean ${bufs[3]![ch]} vs ${wantMean}`);
       assert.ok(Math.abs(bufs[4]![ch]! - wantVar) < 1e-6, `running var ${bufs[4]![ch]} vs ${wantVar}`);
+    }
+  });
+
+  it('statsMomentum replaces the node\'s momentum for that update (0: the batch statistics alone)', () => {
+    const p = prepare(c, 14);
+    const batchStats = (mom: number): [Float32Array, Float32Array] => {
+      const bufs = [...p.bufs];
+      bufs[3] = p.bufs[3]!.slice();
+      bufs[4] = p.bufs[4]!.slice();
+      forward(p, bufs, { updateStats: true, statsMomentum: mom });
+      return [bufs[3]!, bufs[4]!];
+    };
+    const [m0, v0] = batchStats(0);
+    const [mq, vq] = batchStats(0.25);
+    for (let ch = 0; ch < 3; ch++) {
+      assert.ok(Math.abs(mq[ch]! - (0.25 * p.bufs[3]![ch]! + 0.75 * m0[ch]!)) < 1e-6, `mean ${ch}`);
+      assert.ok(Math.abs(vq[ch]! - (0.25 * p.bufs[4]![ch]! + 0.75 * v0[ch]!)) < 1e-6, `var ${ch}`);
+      assert.notEqual(m0[ch], p.bufs[3]![ch], 'the old statistics are gone at momentum 0');
     }
   });
 
