@@ -13,7 +13,8 @@
  * AMD EPYC, two of these beside a 1-thread training run: before the fix in
  * src/runtime/wasm/worker-main.ts, 4 steps of about 2,300 differed (TRACE named a conv's weight
  * gradient, exactly doubled on the worker's half: the worker ran a job twice after a late notify);
- * after it, 0 of 700 (and `determinism.mjs 2,2,2 60` agreed).
+ * after it, 0 of 1,500 (700 beside the training run, 800 beside a CPU burner; and
+ * `determinism.mjs 2,2,2 60` agreed).
  */
 import '../dist/src/node/runtime.js';
 import { loadModel } from '../dist/src/node/models.js';
