@@ -54,12 +54,7 @@ const trace = (t) => {
   return log;
 };
 const traceA = process.env.TRACE ? trace(a) : undefined, traceB = traceA ? trace(b) : undefined;
-const same = (x, y) => {
-  const u = new Uint32Array(x.buffer, x.byteOffset, x.length), v = new Uint32Array(y.buffer, y.byteOffset, y.length);
-  for (let i = 0; i < u.length; i++) if (u[i] !== v[i]) return i;
-  return -1;
-};
-/** Indices where x and y differ (at most 24). */
+/** Indices where x and y differ bit for bit (at most 24). */
 const where = (x, y) => {
   const u = new Uint32Array(x.buffer, x.byteOffset, x.length), v = new Uint32Array(y.buffer, y.byteOffset, y.length);
   const out = [];
@@ -77,14 +72,12 @@ for (let s = 0; s < steps; s++) {
   const diffs = [];
   const pa = a.executor.params, pb = b.executor.params;
   for (let k = pa.length - 1; k >= 0; k--) {
-    const i = same(a.executor.view(pa[k].grad), b.executor.view(pb[k].grad));
-    if (i >= 0) {
-      const ga = a.executor.view(pa[k].grad), gb = b.executor.view(pb[k].grad);
-      diffs.push(`grad ${pa[k].name} (${ga.length}) at [${where(ga, gb).join(',')}] (${ga[i]} vs ${gb[i]})`);
-    }
+    const ga = a.executor.view(pa[k].grad), gb = b.executor.view(pb[k].grad);
+    const at = where(ga, gb);
+    if (at.length > 0) diffs.push(`grad ${pa[k].name} (${ga.length}) at [${at.join(',')}] (${ga[at[0]]} vs ${gb[at[0]]})`);
   }
   const sa = a.stateArrays(), sb = b.stateArrays();
-  for (const [name, x] of sa) if (!name.startsWith('param:') && !name.startsWith('grad:') && same(x, sb.get(name)) >= 0) diffs.push(name);
+  for (const [name, x] of sa) if (!name.startsWith('param:') && !name.startsWith('grad:') && where(x, sb.get(name)).length > 0) diffs.push(name);
   if (diffs.length > 0 || ra.loss !== rb.loss) {
     bad++;
     console.log(`step ${s}: loss ${ra.loss} vs ${rb.loss}; ${diffs.length} differing tensors, first: ${diffs.slice(0, 3).join('; ')}`);

@@ -16,7 +16,7 @@ import { resolveWindow } from '../src/graph/geometry.js';
 import { axisPhases, TrainKernels, type TrainRunner, type TrainWorkspace } from '../src/kernels/wasm/train.js';
 import { packConvWeights, packDepthwiseWeights } from '../src/kernels/wasm/packing.js';
 import { KERNEL_NAMES, loadKernels } from '../src/runtime/wasm/kernels.js';
-import { CTL, ThreadPool } from '../src/runtime/wasm/threads.js';
+import { ARGS_BYTE_OFFSET, CTL, ThreadPool } from '../src/runtime/wasm/threads.js';
 import { nodeWorkerFactory } from '../src/node/runtime.js';
 import { Rng } from '../src/zoo/rng.js';
 import { checkGuards, env, FLAVOURS, get, put, randArray, randInt, reset, splits, type Env } from './wasm-test-utils.js';
@@ -547,7 +547,7 @@ test('ThreadPool: a stray wake-up of a sleeping worker does not run the last job
     const tk = new TrainKernels(e.k, workspace(e), { runner: pool, minWorkPerThread: 1 });
     tk.reluBackward(y, dy, dx, n);
     assert.deepEqual(get(e, dx, n), new Float32Array(n).fill(1), 'one job: each element once, the worker\'s half included');
-    const ctl = new Int32Array(pool.control, 0, 64);
+    const ctl = new Int32Array(pool.control, 0, ARGS_BYTE_OFFSET / 4);
     const done = Atomics.load(ctl, CTL.DONE);
     // Let the worker finish spinning and fall asleep on the generation counter, then wake it without a job.
     for (let i = 0; i < 3; i++) {
