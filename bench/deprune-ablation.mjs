@@ -4,6 +4,7 @@
 // weights), plus the realised ratio and imbalance overhead the pruning report gives.
 // Usage: node bench/deprune-ablation.mjs [--model mobilenetv2] [--threads 1] [--runs 15]
 import { freeResultPath } from './results-file.mjs';
+import { scriptArgs } from '../scripts/script-args.mjs';
 import os from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -14,10 +15,12 @@ import { parseMethod, pruneModel } from '../dist/src/prune/index.js';
 import { compile } from '../dist/src/runtime/session.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const arg = (k, d) => { const i = process.argv.indexOf(k); return i > 0 ? process.argv[i + 1] : d; };
-const name = arg('--model', 'mobilenetv2');
-const threads = Number(arg('--threads', '1'));
-const runs = Number(arg('--runs', '15'));
+const { values: o } = scriptArgs(import.meta.url, {
+  options: { model: { type: 'string', default: 'mobilenetv2' }, threads: { type: 'string', default: '1' }, runs: { type: 'string', default: '15' } },
+});
+const name = o.model;
+const threads = Number(o.threads);
+const runs = Number(o.runs);
 const base = loadModel(name);
 const input = base.graph.inputs[0];
 const shape = input.shape.map((d) => (typeof d === 'number' ? d : 1));

@@ -11,6 +11,7 @@
  * --out writes the Markdown table (with machine, date, node version and command) to FILE.
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
+import { scriptArgs } from '../scripts/script-args.mjs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,14 +24,12 @@ const W = await import(join(ROOT, 'dist', 'src', 'kernels', 'wasm', 'index.js'))
 const P = await import(join(ROOT, 'dist', 'src', 'kernels', 'wasm', 'packing.js'));
 
 const argv = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : def;
-};
+const { values: parsed } = scriptArgs(import.meta.url, { options: { runs: { type: 'string' }, filter: { type: 'string' }, out: { type: 'string' }, repeat: { type: 'string' }, variants: { type: 'boolean' } } });
+const opt = (name, def) => parsed[name.slice(2)] ?? def;
 const RUNS = Number(opt('--runs', '7'));
 const FILTER = opt('--filter', '');
 const OUT = opt('--out', '');
-const VARIANTS = argv.includes('--variants');
+const VARIANTS = parsed.variants === true;
 /** Whole-suite repetitions: a case's figure is the median over repetitions of its per-repetition median (bursts of load elsewhere last seconds). */
 const REPEAT = Number(opt('--repeat', '1'));
 const MIN_RUN_MS = 40;

@@ -9,14 +9,14 @@
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { parseArgs } from 'node:util';
+import { scriptArgs } from '../scripts/script-args.mjs';
 import '../dist/src/node/runtime.js';
 import { loadModel } from '../dist/src/node/models.js';
 import { parsePlanner, simulate } from '../dist/src/plan/index.js';
 import { createTrainer } from '../dist/src/train/trainer.js';
 import { Rng } from '../dist/src/zoo/rng.js';
 
-const { values: o } = parseArgs({
+const { values: o } = scriptArgs(import.meta.url, {
   options: {
     models: { type: 'string', default: 'resnet56:64,mobilenetv2-cifar:64,resnet50:8' },
     planners: { type: 'string', default: 'store-all,sqrt,dp,linear' },

@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { freeResultPath } from './results-file.mjs';
+import { scriptArgs } from '../scripts/script-args.mjs';
 import '../dist/src/node/runtime.js';
 import { modelStats } from '../dist/src/analysis/stats.js';
 import { loadModel } from '../dist/src/node/models.js';
@@ -20,12 +21,14 @@ import { parseMethod, pruneModel } from '../dist/src/prune/index.js';
 import { compile } from '../dist/src/runtime/session.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const arg = (k, d) => { const i = process.argv.indexOf(k); return i > 0 ? process.argv[i + 1] : d; };
-const allocArg = arg('--alloc');
+const { values: args } = scriptArgs(import.meta.url, {
+  options: { alloc: { type: 'string' }, batch: { type: 'string', default: '1,32' }, threads: { type: 'string', default: '1' }, rounds: { type: 'string', default: '15' } },
+});
+const allocArg = args.alloc;
 if (!allocArg) throw new Error('pass --alloc NAME=ROWS.json[,NAME=ROWS.json] (rows written by experiments/finetune.mjs --pw-alloc)');
-const batches = arg('--batch', '1,32').split(',').map(Number);
-const threads = Number(arg('--threads', '1'));
-const rounds = Number(arg('--rounds', '15'));
+const batches = args.batch.split(',').map(Number);
+const threads = Number(args.threads);
+const rounds = Number(args.rounds);
 const perRound = 5;
 
 const base = loadModel('mobilenetv2-cifar');

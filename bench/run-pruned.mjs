@@ -3,6 +3,7 @@
 // onnxruntime-node running the model (its zeros included) natively, in one process run each.
 // Usage: node bench/run-pruned.mjs [--model resnet50] [--threads 2] [--specs colnm:2:4,colnm:1:4,colnm:1:8] [--runs 10]
 import { execFileSync } from 'node:child_process';
+import { scriptArgs } from '../scripts/script-args.mjs';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { freeResultPath } from './results-file.mjs';
 import os from 'node:os';
@@ -11,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'sparsecnn.js');
-const arg = (k, d) => { const i = process.argv.indexOf(k); return i > 0 ? process.argv[i + 1] : d; };
+const { values: parsed } = scriptArgs(import.meta.url, { options: { model: { type: 'string' }, threads: { type: 'string' }, runs: { type: 'string' }, specs: { type: 'string' } } });
+const arg = (k, d) => parsed[k.slice(2)] ?? d;
 const model = arg('--model', 'resnet50');
 const threads = arg('--threads', '2');
 const runs = arg('--runs', '10');

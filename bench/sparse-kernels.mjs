@@ -23,6 +23,7 @@
  *   npm run build && node bench/sparse-kernels.mjs [--runs 15] [--repeat 3] [--filter 3x3] [--resnet50-all] [--simd] [--out FILE]
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
+import { scriptArgs } from '../scripts/script-args.mjs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,21 +39,19 @@ const { depruneMask } = await import(join(ROOT, 'dist', 'src', 'prune', 'pattern
 const { Rng } = await import(join(ROOT, 'dist', 'src', 'zoo', 'rng.js'));
 
 const argv = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : def;
-};
+const { values: parsed } = scriptArgs(import.meta.url, { options: { runs: { type: 'string' }, repeat: { type: 'string' }, filter: { type: 'string' }, out: { type: 'string' }, tile: { type: 'string' }, dw: { type: 'string' }, simd: { type: 'boolean' }, 'resnet50-all': { type: 'boolean' } } });
+const opt = (name, def) => parsed[name.slice(2)] ?? def;
 const RUNS = Number(opt('--runs', '15'));
 const REPEAT = Number(opt('--repeat', '3'));
 const FILTER = opt('--filter', '');
 const OUT = opt('--out', '');
-const RELAXED = !argv.includes('--simd');
+const RELAXED = parsed.simd !== true;
 const MIN_RUN_MS = 20;
 const WARM_MS = 250;
 
 /** ResNet-50 convs (bench/resnet50-convs.mjs): five by default, every distinct one with --resnet50-all. */
 const CONVS = resnet50Convs(['3x3 64→64 @56x56', '3x3 128→128 @28x28', '3x3 256→256 @14x14', '1x1 256→64 @56x56', '1x1 1024→256 @14x14']);
-const ALL = argv.includes('--resnet50-all');
+const ALL = parsed['resnet50-all'] === true;
 /** The issue's per-layer targets (speedup over the dense kernel, 1 thread). */
 const TARGET = { '2:4': 1.8, '1:4': 3.2, '1:8': 5 };
 const NMS = [[2, 4], [1, 4], [2, 8], [1, 8]];

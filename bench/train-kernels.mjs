@@ -11,6 +11,7 @@
  *   npm run build && node bench/train-kernels.mjs [--runs 5] [--repeat 1] [--batch 64] [--filter 16x16] [--out FILE]
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
+import { scriptArgs } from '../scripts/script-args.mjs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,10 +23,8 @@ const W = await import(join(ROOT, 'dist', 'src', 'kernels', 'wasm', 'index.js'))
 const T = await import(join(ROOT, 'dist', 'src', 'kernels', 'wasm', 'train.js'));
 
 const argv = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : def;
-};
+const { values: parsed } = scriptArgs(import.meta.url, { options: { runs: { type: 'string' }, repeat: { type: 'string' }, batch: { type: 'string' }, filter: { type: 'string' }, out: { type: 'string' } } });
+const opt = (name, def) => parsed[name.slice(2)] ?? def;
 const RUNS = Number(opt('--runs', '5'));
 const REPEAT = Number(opt('--repeat', '1'));
 const BATCH = Number(opt('--batch', '64'));

@@ -40,6 +40,7 @@
  * stepMsMedian, steps, note, ...} and a Markdown table (also written to --out).
  */
 import { spawn } from 'node:child_process';
+import { scriptArgs } from '../scripts/script-args.mjs';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname } from 'node:path';
@@ -47,10 +48,8 @@ import { fileURLToPath } from 'node:url';
 
 const SELF = fileURLToPath(import.meta.url);
 const argv = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = argv.indexOf(name);
-  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : def;
-};
+const { values: parsed } = scriptArgs(import.meta.url, { options: { backend: { type: 'string' }, threads: { type: 'string' }, model: { type: 'string' }, 'conv-grad': { type: 'string' }, steps: { type: 'string' }, warmup: { type: 'string' }, 'min-seconds': { type: 'string' }, 'max-steps': { type: 'string' }, 'loss-steps': { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, out: { type: 'string' }, 'no-profile': { type: 'boolean' }, child: { type: 'boolean' } } });
+const opt = (name, def) => parsed[name.slice(2)] ?? def;
 const BACKENDS = opt('--backend', 'wasm,cpu').split(',').filter(Boolean);
 const THREADS = opt('--threads', '1,2').split(',').map(Number);
 const MODEL = opt('--model', 'folded');
@@ -64,7 +63,7 @@ const BATCH = Number(opt('--batch', '64'));
 const LR = Number(opt('--lr', '0.01'));
 const OUT = opt('--out', '');
 /** After timing, profile one more step per kernel (tf.profile) unless --no-profile. */
-const PROFILE = !argv.includes('--no-profile');
+const PROFILE = parsed['no-profile'] !== true;
 const SEED = 1234;
 
 if (MODEL !== 'folded' && MODEL !== 'bn') throw new Error(`--model must be folded or bn, got ${MODEL}`);
@@ -436,5 +435,5 @@ async function parent() {
   }
 }
 
-if (argv.includes('--child')) await child(BACKENDS[0], THREADS[0], CONV_GRADS[0]);
+if (parsed.child === true) await child(BACKENDS[0], THREADS[0], CONV_GRADS[0]);
 else await parent();

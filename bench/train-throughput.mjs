@@ -10,7 +10,7 @@
  * --bn trains what `sparsecnn finetune` trains: the folded model with a calibrated BatchNorm unfolded
  * after every conv (training-mode BN: batch statistics, running averages), not the bare folded graph.
  */
-import { parseArgs } from 'node:util';
+import { scriptArgs } from '../scripts/script-args.mjs';
 import '../dist/src/node/runtime.js';
 import { loadModel } from '../dist/src/node/models.js';
 import { loadCifar10Train } from '../dist/src/node/data.js';
@@ -18,7 +18,7 @@ import { defaultCifar10Dir } from '../dist/src/node/paths.js';
 import { createTrainer } from '../dist/src/train/trainer.js';
 import { Rng } from '../dist/src/zoo/rng.js';
 
-const { values: o } = parseArgs({
+const { values: o } = scriptArgs(import.meta.url, {
   options: {
     threads: { type: 'string', default: '1,2' },
     batch: { type: 'string', default: '64' },

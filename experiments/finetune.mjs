@@ -32,7 +32,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { cpus } from 'node:os';
-import { parseArgs } from 'node:util';
+import { scriptArgs } from '../scripts/script-args.mjs';
 import '../dist/src/node/runtime.js';
 import { evaluateAccuracy } from '../dist/src/analysis/accuracy.js';
 import { loadCifar10, loadCifar10Train } from '../dist/src/node/data.js';
@@ -48,7 +48,7 @@ import { finetune, sessionTeacher, trainModeTeacher } from '../dist/src/train/fi
 import { chainBoundaries, createTrainer } from '../dist/src/train/trainer.js';
 import { exposeValues } from '../dist/src/graph/expose.js';
 
-const { values: o } = parseArgs({
+const { values: o } = scriptArgs(import.meta.url, {
   options: {
     model: { type: 'string', default: 'resnet20' },
     patterns: { type: 'string', default: 'dense,colnm:2:4,colnm:1:4' },

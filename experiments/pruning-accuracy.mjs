@@ -19,17 +19,26 @@ import { pruneModel, parseMethod, reconstructPruned } from '../dist/src/prune/in
 import { loadCifar10Train } from '../dist/src/node/data.js';
 import { compile } from '../dist/src/runtime/session.js';
 import { evaluateAccuracy } from '../dist/src/analysis/accuracy.js';
+import { scriptArgs } from '../scripts/script-args.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const arg = (k, d) => { const i = process.argv.indexOf(k); return i > 0 ? process.argv[i + 1] : d; };
-const threads = Number(arg('--threads', '1'));
-const models = arg('--models', 'resnet20,resnet56,mobilenetv2-cifar').split(',');
+const { values: o } = scriptArgs(import.meta.url, {
+  options: {
+    threads: { type: 'string', default: '1' },
+    models: { type: 'string', default: 'resnet20,resnet56,mobilenetv2-cifar' },
+    reconstruct: { type: 'string' },
+    match: { type: 'string' },
+    tile: { type: 'string' },
+  },
+});
+const threads = Number(o.threads);
+const models = o.models.split(',');
 const dataFile = join(root, '..', 'shared', 'data', 'cifar10', 'test_batch.bin');
 if (!existsSync(dataFile)) { console.error(`needs ${dataFile}`); process.exit(1); }
 const data = loadCifar10(dataFile);
-const reconstruct = arg('--reconstruct') ? Number(arg('--reconstruct')) : undefined;
-const match = arg('--match') ? new RegExp(arg('--match')) : undefined;
-const tile = arg('--tile') ? Number(arg('--tile')) : undefined;
+const reconstruct = o.reconstruct ? Number(o.reconstruct) : undefined;
+const match = o.match ? new RegExp(o.match) : undefined;
+const tile = o.tile ? Number(o.tile) : undefined;
 const train = reconstruct ? loadCifar10Train(join(root, '..', 'shared', 'data', 'cifar10'), reconstruct) : undefined;
 const top1 = async (model) => {
   const s = await compile(model, { backend: 'wasm', threads });

@@ -12,7 +12,7 @@
  * --model: the stage-1 dense model of that file (default /tmp/ft/mb1/mobilenetv2-cifar-dense.onnx).
  * Allocation: 256 training images; reconstruction: the first training images; 1 thread.
  */
-import { parseArgs } from 'node:util';
+import { scriptArgs } from '../scripts/script-args.mjs';
 import '../dist/src/node/runtime.js';
 import { evaluateAccuracy } from '../dist/src/analysis/accuracy.js';
 import { loadCifar10, loadCifar10Train } from '../dist/src/node/data.js';
@@ -24,7 +24,7 @@ import { parseMethod } from '../dist/src/prune/spec.js';
 import { reconstructPruned } from '../dist/src/prune/reconstruct.js';
 import { compile } from '../dist/src/runtime/session.js';
 
-const { values: o, positionals: [mode, arg] } = parseArgs({ allowPositionals: true, options: { model: { type: 'string', default: '/tmp/ft/mb1/mobilenetv2-cifar-dense.onnx' } } });
+const { values: o, positionals: [mode, arg] } = scriptArgs(import.meta.url, { allowPositionals: true, options: { model: { type: 'string', default: '/tmp/ft/mb1/mobilenetv2-cifar-dense.onnx' } } });
 if (mode !== 'recon' && mode !== 'rctx') throw new Error('usage: pw-alloc-screen.mjs recon N[,N…] | rctx  [--model F.onnx]');
 const dir = defaultCifar10Dir();
 const train = loadCifar10Train(dir);

@@ -493,14 +493,19 @@ export class TrainExecutor {
    * as soon as the next stage has read it.
    */
   refreshStatistics(momentum?: number): void {
-    this.forwardOnly(true, undefined, momentum);
+    this.forwardOnly({ updateStats: true, statsMomentum: momentum });
   }
 
   /**
    * Training-mode forward over every stage with nothing kept for a backward: each stage output is
    * handed to `visit` (if given) and freed once the next stage has read it.
    */
-  private forwardOnly(updateStats: boolean, visit?: (name: string, value: Float32Array) => void, statsMomentum?: number): void {
+  private forwardOnly(opts: {
+    readonly updateStats: boolean;
+    readonly visit?: (name: string, value: Float32Array) => void;
+    readonly statsMomentum?: number | undefined;
+  }): void {
+    const { updateStats, visit, statsMomentum } = opts;
     const n = this.stages.length;
     for (let i = 1; i <= n; i++) {
       this.forwardStage(i - 1, false, updateStats, statsMomentum);
@@ -525,7 +530,7 @@ export class TrainExecutor {
       const len = bytesOf(this.program.shapes.get(name)!) / 4;
       if (dst.length !== len) fail('SHAPE_MISMATCH', `'${name}' has ${len} values for the batch, its destination ${dst.length}`);
     }
-    this.forwardOnly(false, (name, value) => into.get(name)?.set(value));
+    this.forwardOnly({ updateStats: false, visit: (name, value) => into.get(name)?.set(value) });
   }
 
   /** SGD with momentum and weight decay; masked weights (pruning) stay exactly zero. */
