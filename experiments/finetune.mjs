@@ -8,7 +8,7 @@
  *   node experiments/finetune.mjs [--model resnet20] [--patterns dense,colnm:2:4,colnm:1:4]
  *        [--epochs 2] [--lr 0.01] [--wd 5e-4] [--seed 1] [--batch 64] [--threads 2] [--limit N] [--out experiments/results/finetune-resnet20.md]
  *        [--pw R [--pw-alloc weights|macs|filters] [--pw-alloc-images N]]
- *        [--tile T] [--distill alpha:T [--features WEIGHT[:REGEX]] [--teacher-mode eval|train]] [--teacher FILE.onnx] [--bn-match] [--reconstruct IMAGES] [--save DIR] [--refresh-stats IMAGES] [--rows FILE.json] [--from a.json,b.json]
+ *        [--tile T] [--distill alpha:T [--features WEIGHT[:REGEX]] [--teacher-mode eval|train] [--mixup]] [--teacher FILE.onnx] [--bn-match] [--reconstruct IMAGES] [--save DIR] [--refresh-stats IMAGES] [--rows FILE.json] [--from a.json,b.json]
  *
  * --model takes a zoo name or an .onnx file (e.g. a dense model fine-tuned by an earlier run and kept
  * with --save): pruning a model already adapted to the JPEG-decoded pixels is the usual
@@ -22,6 +22,9 @@
  * --teacher-mode train runs the teacher like a student in training (BatchNorm on batch statistics,
  * src/train/finetune.ts trainModeTeacher) instead of as an inference session: logits and values then
  * differ from the student's only where the weights do.
+ *
+ * --mixup (with --distill 1:T) mixes every augmented batch (src/train/data.ts mixBatch) before teacher and
+ * student see it: pure distillation on images between the training images ("function matching").
  *
  * Pattern `keep` fine-tunes --model as it is: a model pruned and fine-tuned by an earlier run keeps its
  * pruning record, so its masks hold (the next stage of a staged schedule; `dense` on a pruned model
@@ -74,6 +77,7 @@ const { values: o } = scriptArgs(import.meta.url, {
     distill: { type: 'string' },
     features: { type: 'string' },
     'teacher-mode': { type: 'string', default: 'eval' },
+    mixup: { type: 'boolean', default: false },
     // Unfolded BatchNorms of pruned models restore each channel's dense statistics (statistics matching).
     'bn-match': { type: 'boolean', default: false },
     teacher: { type: 'string' },
@@ -123,7 +127,7 @@ if (o.features) {
   process.stderr.write(`feature distillation, weight ${w}, ${values.length} values: ${values.join(' ')}\n`);
 }
 const distill = o.distill ? { alpha: Number(o.distill.split(':')[0]), temperature: Number(o.distill.split(':')[1] ?? 4), ...(features ? { features } : {}) } : undefined;
-const cfg = { epochs: Number(o.epochs), lr: Number(o.lr), warmupSteps: 0, seed: Number(o.seed), ...(distill ? { distill } : {}) };
+const cfg = { epochs: Number(o.epochs), lr: Number(o.lr), warmupSteps: 0, seed: Number(o.seed), ...(distill ? { distill } : {}), ...(o.mixup ? { mixup: true } : {}) };
 
 async function accuracy(model) {
   const s = await compile(model, { backend: 'wasm', threads });
@@ -210,7 +214,7 @@ const meta = {
   date: new Date().toISOString().slice(0, 10),
   machine: `${cpus()[0]?.model ?? 'unknown'} x${cpus().length}, Node ${process.version}`,
   command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`,
-  recipe: `${o.model.endsWith('.onnx') ? `starting from ${o.model}; ` : ''}${cfg.epochs} epochs over ${train.count} training images (${train.files.map((f) => f.split('/').pop()).join(', ')}, JPEG-decoded pixels), batch ${o.batch}, SGD momentum 0.9, weight decay ${o.wd}, gradient norm clipped at 5, cosine lr from ${cfg.lr}${o['pw-alloc'] ? `; PW filter pruning placed by sensitivity (per-group ratios removing at least the ${o['pw-alloc']} uniform --pw ${o.pw} removes, least summed one-group KL on ${o['pw-alloc-images']} training images)` : ''}${o.reconstruct ? `; pruned rows: kept weights refit by least squares to the dense model's layer outputs on ${o.reconstruct} training images before fine-tuning` : ''}${o.dynamic ? `; colnm rows: dynamic masks (SR-STE) from the unpruned weights for the first ${o.dynamic.split(':')[0]} epochs, re-selected every ${o.dynamic.split(':')[1] ?? 1} steps, decay ${o.dynamic.split(':')[2] ?? '2e-4'} on pruned weights, fixed after` : ''}${distill ? `, distilled from ${teacherName}${o['teacher-mode'] === 'train' ? ' run in training mode (BatchNorm on batch statistics, like the student)' : ''} (loss = ${+(1 - distill.alpha).toFixed(6)}·CE + ${distill.alpha}·T²·KL, T = ${distill.temperature}${features ? `; + ${features.weight}·mean relative squared error of ${features.values.length} block outputs against the teacher's (feature distillation)` : ''})` : ''}, random crop (pad 4) + flip, seed ${o.seed}; BatchNorm unfolded after every conv (calibrated on 512 training images${o['bn-match'] ? `; for pruned models γ, β set to the per-channel statistics of ${teacherName}: statistics matching` : ''}) and folded back for the test; checkpointing ${o.checkpoint}, wasm kernels x${threads}`,
+  recipe: `${o.model.endsWith('.onnx') ? `starting from ${o.model}; ` : ''}${cfg.epochs} epochs over ${train.count} training images (${train.files.map((f) => f.split('/').pop()).join(', ')}, JPEG-decoded pixels), batch ${o.batch}, SGD momentum 0.9, weight decay ${o.wd}, gradient norm clipped at 5, cosine lr from ${cfg.lr}${o['pw-alloc'] ? `; PW filter pruning placed by sensitivity (per-group ratios removing at least the ${o['pw-alloc']} uniform --pw ${o.pw} removes, least summed one-group KL on ${o['pw-alloc-images']} training images)` : ''}${o.reconstruct ? `; pruned rows: kept weights refit by least squares to the dense model's layer outputs on ${o.reconstruct} training images before fine-tuning` : ''}${o.dynamic ? `; colnm rows: dynamic masks (SR-STE) from the unpruned weights for the first ${o.dynamic.split(':')[0]} epochs, re-selected every ${o.dynamic.split(':')[1] ?? 1} steps, decay ${o.dynamic.split(':')[2] ?? '2e-4'} on pruned weights, fixed after` : ''}${distill ? `, distilled from ${teacherName}${o['teacher-mode'] === 'train' ? ' run in training mode (BatchNorm on batch statistics, like the student)' : ''} (loss = ${+(1 - distill.alpha).toFixed(6)}·CE + ${distill.alpha}·T²·KL, T = ${distill.temperature}${o.mixup ? '; every batch mixed (mixup, λ uniform, labels unused: function matching)' : ''}${features ? `; + ${features.weight}·mean relative squared error of ${features.values.length} block outputs against the teacher's (feature distillation)` : ''})` : ''}, random crop (pad 4) + flip, seed ${o.seed}; BatchNorm unfolded after every conv (calibrated on 512 training images${o['bn-match'] ? `; for pruned models γ, β set to the per-channel statistics of ${teacherName}: statistics matching` : ''}) and folded back for the test; checkpointing ${o.checkpoint}, wasm kernels x${threads}`,
   test: `${test.count} images of ${test.file.split('/').pop()}`,
   testCount: test.count,
 };

@@ -228,6 +228,11 @@ describe('sparsecnn plan / finetune / train', () => {
     assertCleanError(cli('finetune', pruned, '--teacher', 'resnet20', '--teacher-mode', 'frozen', ...args, '-o', join(tmp, 'x6.onnx')), /--teacher-mode must be eval or train, got 'frozen'/);
     assertCleanError(cli('finetune', pruned, '--teacher', 'mobilenetv2-cifar', '--teacher-mode', 'train', ...args, '-o', join(tmp, 'x7.onnx')), /--teacher-mode train: the teacher .* other statistics/);
     assertCleanError(cli('finetune', pruned, '--feature-weight', '1', ...args, '-o', join(tmp, 'x1.onnx')), /--feature-weight matches a teacher's values; add --teacher/);
+    const mx = cli('finetune', pruned, '--teacher', 'resnet20', '--alpha', '1', '--mixup', ...args, '--epochs', '1', '--eval-limit', '10', '-o', join(tmp, 'r20-24-mx.onnx'), '--json');
+    assert.equal(mx.code, 0, mx.stderr);
+    assert.match(mx.stderr, /distilling from resnet20 \(alpha 1, temperature 4; batches mixed \(mixup\)\)/);
+    assertCleanError(cli('finetune', pruned, '--teacher', 'resnet20', '--mixup', ...args, '-o', join(tmp, 'x8.onnx')), /--mixup mixes images but not labels: it needs --teacher and --alpha 1.*got --alpha 0\.5/);
+    assertCleanError(cli('finetune', pruned, '--mixup', ...args, '-o', join(tmp, 'x9.onnx')), /--mixup mixes images but not labels: it needs --teacher and --alpha 1/);
     assertCleanError(cli('finetune', pruned, '--teacher', 'resnet20', '--feature-values', 'add', ...args, '-o', join(tmp, 'x2.onnx')), /--feature-values selects the values of --feature-weight/);
     assertCleanError(cli('finetune', pruned, '--teacher', 'resnet20', '--feature-weight', '1', '--feature-values', '([', ...args, '-o', join(tmp, 'x3.onnx')), /'\(\[' is not a regular expression/);
     assertCleanError(cli('finetune', pruned, '--teacher', 'resnet20', '--feature-weight', '1', '--feature-values', 'nothing-like-this', ...args, '-o', join(tmp, 'x4.onnx')), /share no chain boundary matching/);

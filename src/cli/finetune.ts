@@ -52,6 +52,7 @@ interface TrainCliOptions {
   featureWeight?: number;
   featureValues?: string;
   teacherMode: string;
+  mixup?: boolean;
   output: string;
   force?: boolean;
   resume?: boolean;
@@ -121,6 +122,7 @@ function trainOptions(cmd: Command, defaults: { lr: number; epochs: number }): C
     .option('--temperature <T>', 'with --teacher: softmax temperature of the teacher term', parsePositive('--temperature'), 4)
     .option('--feature-weight <w>', 'with --teacher: also pull the student\'s intermediate values (chain boundaries the teacher shares by name and shape: block outputs) toward the teacher\'s, adding w × their mean relative squared error to the loss (feature distillation)', parsePositive('--feature-weight'))
     .option('--teacher-mode <mode>', 'with --teacher: eval (an inference session) or train (BatchNorm on each batch\'s statistics, as the student trains: a dense student against itself then starts at zero loss; needs the student\'s input mean/std)', 'eval')
+    .option('--mixup', 'with --teacher and --alpha 1: mix every batch (mixup) before teacher and student see it, so the student matches the teacher between training images too (function matching; labels unused)')
     .option('--feature-values <regex>', 'with --feature-weight: only the shared values whose names match (e.g. \'add_output$\'); the list is printed')
     .requiredOption('-o, --output <file.onnx>', 'where to write the trained model')
     .option('--force', 'overwrite the output file (and restart over an existing state file)')
@@ -145,6 +147,7 @@ async function runTraining(model: Model, opts: TrainCliOptions, out: Output, ver
   const train = loadCifar10Train(dir, opts.limit);
   const pre = preprocessingFor(model, {}, out);
   if (teacherModel !== undefined) checkTeacher(teacherModel, model);
+  if (opts.mixup === true && (teacherModel === undefined || opts.alpha !== 1)) fail('INVALID_ARGUMENT', `--mixup mixes images but not labels: it needs --teacher and --alpha 1 (the teacher's outputs as the only target)${teacherModel !== undefined ? `, got --alpha ${opts.alpha}` : ''}`);
   if (opts.teacherMode !== 'eval' && opts.teacherMode !== 'train') fail('INVALID_ARGUMENT', `--teacher-mode must be eval or train, got '${opts.teacherMode}'`);
   if (opts.featureWeight === undefined && opts.featureValues !== undefined) fail('INVALID_ARGUMENT', '--feature-values selects the values of --feature-weight; add --feature-weight W');
   if (opts.featureWeight !== undefined && teacherModel === undefined) fail('INVALID_ARGUMENT', '--feature-weight matches a teacher\'s values; add --teacher MODEL');
@@ -203,11 +206,11 @@ async function runTraining(model: Model, opts: TrainCliOptions, out: Output, ver
     throw e;
   }
   try {
-    if (teacherModel !== undefined) out.note(`distilling from ${teacherModel.metadata.name} (alpha ${opts.alpha}, temperature ${opts.temperature}${renormalize !== undefined ? '; its own input mean/std applied to the batches' : ''}${trainMode ? '; run in training mode' : ''}${values.length > 0 ? `; feature distillation, weight ${opts.featureWeight}, on ${values.length} values: ${values.join(' ')}` : ''})`);
+    if (teacherModel !== undefined) out.note(`distilling from ${teacherModel.metadata.name} (alpha ${opts.alpha}, temperature ${opts.temperature}${renormalize !== undefined ? '; its own input mean/std applied to the batches' : ''}${trainMode ? '; run in training mode' : ''}${opts.mixup === true ? '; batches mixed (mixup)' : ''}${values.length > 0 ? `; feature distillation, weight ${opts.featureWeight}, on ${values.length} values: ${values.join(' ')}` : ''})`);
     if (trainer.unfoldedBatchNorms > 0) out.note(`BatchNorm unfolded after ${trainer.unfoldedBatchNorms} convs for training (folded back in the output)${statsModel !== undefined ? `, statistics matched to ${statsModel.metadata.name}` : ''}`);
     if (trainer.maskedParams.length > 0) out.note(`${trainer.maskedParams.length} pruned layers: their zeros stay zero`);
     out.note(`${verb} ${model.metadata.name} on ${train.count} images of ${train.files.join(', ')}: ${opts.epochs} epochs, batch ${opts.batch}, lr ${opts.lr}, ${opts.backend} x${opts.threads}`);
-    const config = { epochs: opts.epochs, lr: opts.lr, warmupSteps: opts.warmup, seed: opts.seed, ...(teacherModel !== undefined ? { distill } : {}), ...(dynamicMasks !== undefined ? { dynamicMasks } : {}) };
+    const config = { epochs: opts.epochs, lr: opts.lr, warmupSteps: opts.warmup, seed: opts.seed, ...(teacherModel !== undefined ? { distill } : {}), ...(dynamicMasks !== undefined ? { dynamicMasks } : {}), ...(opts.mixup === true ? { mixup: true } : {}) };
     const resume = opts.resume === true ? readBytes(statePath, 'state file') : undefined;
     let bar: ReturnType<Output['progress']> | undefined;
     let barEpoch = -1;

@@ -90,3 +90,30 @@ export function cosineLr(lr0: number, step: number, total: number, warmup = 0): 
   const t = Math.min(1, (step - warmup) / Math.max(1, total - warmup));
   return 0.5 * lr0 * (1 + Math.cos(Math.PI * t));
 }
+
+/**
+ * Mixup of a loaded batch, in place: image i becomes λ_i·x_i + (1 − λ_i)·x_π(i), λ_i uniform in [0, 1)
+ * and π a random permutation, both drawn from `rng`. Mixing normalised values equals mixing pixels
+ * (the normalisation is affine). Labels are not mixed: the caller trains on a teacher's outputs for
+ * the mixed images (function matching, Beyer et al. 2022), which need no labels. `scratch` holds a
+ * copy of the batch (same length as `x`).
+ */
+export function mixBatch(x: Float32Array, batch: number, rng: Rng, scratch: Float32Array): void {
+  if (batch < 1 || x.length % batch !== 0) throw new RangeError(`mixBatch: ${x.length} values are not ${batch} images`);
+  if (scratch.length !== x.length) throw new RangeError(`mixBatch: scratch has ${scratch.length} values, the batch ${x.length}`);
+  const per = x.length / batch;
+  scratch.set(x);
+  const perm = new Uint32Array(batch);
+  for (let i = 0; i < batch; i++) perm[i] = i;
+  for (let i = batch - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    const t = perm[i]!;
+    perm[i] = perm[j]!;
+    perm[j] = t;
+  }
+  for (let i = 0; i < batch; i++) {
+    const lam = rng.next();
+    const a = i * per, b = perm[i]! * per;
+    for (let k = 0; k < per; k++) x[a + k] = lam * scratch[a + k]! + (1 - lam) * scratch[b + k]!;
+  }
+}

@@ -12,7 +12,7 @@ import { batchOneTypes } from '../graph/expose.js';
 import type { Model, Preprocessing } from '../graph/ir.js';
 import type { Session } from '../runtime/session.js';
 import { Rng } from '../zoo/rng.js';
-import { cosineLr, epochOrder, mixSeed } from './data.js';
+import { cosineLr, epochOrder, mixBatch, mixSeed } from './data.js';
 import type { DistillationConfig } from './ops/loss.js';
 import { chainBoundaries, createTrainer, type Trainer } from './trainer.js';
 
@@ -30,6 +30,14 @@ export interface FinetuneConfig {
    * rest of the run (Trainer.startDynamicMasks explains the method).
    */
   readonly dynamicMasks?: { readonly steps: number; readonly refreshEvery: number };
+  /**
+   * Mixup each (augmented) batch before the teacher and the student see it (data.ts mixBatch): the
+   * student then matches the teacher's function between training images too, not only on them
+   * ("function matching", Beyer et al. 2022: distillation on few images). Labels are not mixed, so
+   * it needs pure distillation (distill.alpha 1); the reported training accuracy is then against
+   * the first image's label of each mix.
+   */
+  readonly mixup?: boolean;
 }
 
 /**
@@ -244,6 +252,7 @@ export async function finetune(trainer: Trainer, data: ImageBatch, pre: Preproce
     if (!Number.isInteger(dm.steps) || dm.steps < 0 || !Number.isInteger(dm.refreshEvery) || dm.refreshEvery < 1) fail('INVALID_ARGUMENT', `dynamic masks need whole steps >= 0 and refreshEvery >= 1, got steps ${dm.steps}, refreshEvery ${dm.refreshEvery}`);
     if (!trainer.dynamicMasksActive) fail('INVALID_ARGUMENT', 'dynamicMasks: start them on the trainer first (trainer.startDynamicMasks())');
   } else if (trainer.dynamicMasksActive) fail('INVALID_ARGUMENT', 'the trainer runs dynamic masks but the config has no dynamicMasks schedule');
+  if (config.mixup === true && config.distill?.alpha !== 1) fail('INVALID_ARGUMENT', `mixup mixes images but not labels: it needs pure distillation (alpha 1, the teacher's outputs as the only target), got ${config.distill === undefined ? 'no distillation' : `alpha ${config.distill.alpha}`}`);
   let globalStep = 0;
   let epochLoss = 0, epochCorrect = 0;
   if (resume !== undefined) {
@@ -251,7 +260,8 @@ export async function finetune(trainer: Trainer, data: ImageBatch, pre: Preproce
     const same = header.model === trainer.model.metadata.name && header.batch === batch && header.trainImages === data.count &&
       header.config.epochs === config.epochs && header.config.lr === config.lr && header.config.seed === config.seed && header.config.warmupSteps === config.warmupSteps &&
       JSON.stringify(header.config.distill ?? null) === JSON.stringify(config.distill ?? null) &&
-      JSON.stringify(header.config.dynamicMasks ?? null) === JSON.stringify(config.dynamicMasks ?? null);
+      JSON.stringify(header.config.dynamicMasks ?? null) === JSON.stringify(config.dynamicMasks ?? null) &&
+      (header.config.mixup === true) === (config.mixup === true);
     if (!same) fail('INVALID_ARGUMENT', `the state file was written by a different run (model ${header.model}, batch ${header.batch}, ${header.trainImages} images, epochs ${header.config.epochs}, lr ${header.config.lr}, seed ${header.config.seed}); resume with the same settings`);
     // A state written after the masks were fixed has no dense weights to load.
     if (dm !== undefined && header.globalStep >= dm.steps) trainer.fixMasks();
@@ -269,6 +279,7 @@ export async function finetune(trainer: Trainer, data: ImageBatch, pre: Preproce
   let order: Uint32Array | undefined;
   let orderEpoch = -1;
   const idx = new Uint32Array(batch);
+  const mixScratch = config.mixup === true ? new Float32Array(trainer.inputView.length) : undefined;
   const tRate = { t: performance.now(), images: 0 };
   if (dm !== undefined && globalStep >= dm.steps) trainer.fixMasks();
   while (globalStep < totalSteps) {
@@ -280,6 +291,8 @@ export async function finetune(trainer: Trainer, data: ImageBatch, pre: Preproce
     }
     for (let k = 0; k < batch; k++) idx[k] = order![b * batch + k]!;
     trainer.loadBatch(data, idx, pre, new Rng(mixSeed(config.seed, epoch, b)));
+    // Its own stream, so runs with and without mixup crop and flip alike.
+    if (mixScratch !== undefined) mixBatch(trainer.inputView, batch, new Rng(mixSeed(config.seed, epoch, b, 0x313)), mixScratch);
     if (teacher !== undefined) await teacher(trainer.inputView, inShape, trainer.teacherLogitsView, config.distill?.features === undefined ? undefined : trainer.teacherFeatureViews());
     const lr = cosineLr(config.lr, globalStep, totalSteps, config.warmupSteps);
     const r = trainer.step(lr);
