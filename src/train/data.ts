@@ -92,28 +92,32 @@ export function cosineLr(lr0: number, step: number, total: number, warmup = 0): 
 }
 
 /**
- * Mixup of a loaded batch, in place: image i becomes λ_i·x_i + (1 − λ_i)·x_π(i), λ_i uniform in [0, 1)
- * and π a random permutation, both drawn from `rng`. Mixing normalised values equals mixing pixels
+ * Mixup of a loaded batch, in place: the images are paired at random (a shuffle, then consecutive
+ * pairs; with an odd batch one image stays as it is) and within a pair (a, b) image a becomes
+ * λ_a·x_a + (1 − λ_a)·x_b and image b λ_b·x_b + (1 − λ_b)·x_a, each λ uniform in [0, 1), all drawn
+ * from `rng`. Pairs, unlike a general permutation, mix in place without a copy of the batch, so
+ * nothing is allocated outside the trainer's arena. Mixing normalised values equals mixing pixels
  * (the normalisation is affine). Labels are not mixed: the caller trains on a teacher's outputs for
- * the mixed images (function matching, Beyer et al. 2022), which need no labels. `scratch` holds a
- * copy of the batch (same length as `x`).
+ * the mixed images (function matching, Beyer et al. 2022), which need no labels.
  */
-export function mixBatch(x: Float32Array, batch: number, rng: Rng, scratch: Float32Array): void {
-  if (batch < 1 || x.length % batch !== 0) throw new RangeError(`mixBatch: ${x.length} values are not ${batch} images`);
-  if (scratch.length !== x.length) throw new RangeError(`mixBatch: scratch has ${scratch.length} values, the batch ${x.length}`);
+export function mixBatch(x: Float32Array, batch: number, rng: Rng): void {
+  if (!Number.isInteger(batch) || batch < 1 || x.length % batch !== 0) throw new RangeError(`mixBatch: ${x.length} values are not ${batch} images`);
   const per = x.length / batch;
-  scratch.set(x);
-  const perm = new Uint32Array(batch);
-  for (let i = 0; i < batch; i++) perm[i] = i;
+  const order = new Uint32Array(batch);
+  for (let i = 0; i < batch; i++) order[i] = i;
   for (let i = batch - 1; i > 0; i--) {
     const j = Math.floor(rng.next() * (i + 1));
-    const t = perm[i]!;
-    perm[i] = perm[j]!;
-    perm[j] = t;
+    const t = order[i]!;
+    order[i] = order[j]!;
+    order[j] = t;
   }
-  for (let i = 0; i < batch; i++) {
-    const lam = rng.next();
-    const a = i * per, b = perm[i]! * per;
-    for (let k = 0; k < per; k++) x[a + k] = lam * scratch[a + k]! + (1 - lam) * scratch[b + k]!;
+  for (let p = 0; p + 1 < batch; p += 2) {
+    const a = order[p]! * per, b = order[p + 1]! * per;
+    const la = rng.next(), lb = rng.next();
+    for (let k = 0; k < per; k++) {
+      const va = x[a + k]!, vb = x[b + k]!;
+      x[a + k] = la * va + (1 - la) * vb;
+      x[b + k] = lb * vb + (1 - lb) * va;
+    }
   }
 }

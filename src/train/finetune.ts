@@ -279,7 +279,6 @@ export async function finetune(trainer: Trainer, data: ImageBatch, pre: Preproce
   let order: Uint32Array | undefined;
   let orderEpoch = -1;
   const idx = new Uint32Array(batch);
-  const mixScratch = config.mixup === true ? new Float32Array(trainer.inputView.length) : undefined;
   const tRate = { t: performance.now(), images: 0 };
   if (dm !== undefined && globalStep >= dm.steps) trainer.fixMasks();
   while (globalStep < totalSteps) {
@@ -292,7 +291,7 @@ export async function finetune(trainer: Trainer, data: ImageBatch, pre: Preproce
     for (let k = 0; k < batch; k++) idx[k] = order![b * batch + k]!;
     trainer.loadBatch(data, idx, pre, new Rng(mixSeed(config.seed, epoch, b)));
     // Its own stream, so runs with and without mixup crop and flip alike.
-    if (mixScratch !== undefined) mixBatch(trainer.inputView, batch, new Rng(mixSeed(config.seed, epoch, b, 0x313)), mixScratch);
+    if (config.mixup === true) mixBatch(trainer.inputView, batch, new Rng(mixSeed(config.seed, epoch, b, 0x313)));
     if (teacher !== undefined) await teacher(trainer.inputView, inShape, trainer.teacherLogitsView, config.distill?.features === undefined ? undefined : trainer.teacherFeatureViews());
     const lr = cosineLr(config.lr, globalStep, totalSteps, config.warmupSteps);
     const r = trainer.step(lr);
