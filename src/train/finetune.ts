@@ -35,7 +35,7 @@ export interface FinetuneConfig {
    * student then matches the teacher's function between training images too, not only on them
    * ("function matching", Beyer et al. 2022: distillation on few images). Labels are not mixed, so
    * it needs pure distillation (distill.alpha 1); the reported training accuracy is then against
-   * the first image's label of each mix.
+   * the label of each mix's own image.
    */
   readonly mixup?: boolean;
 }
