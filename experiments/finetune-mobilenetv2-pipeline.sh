@@ -10,6 +10,7 @@
 #        DCP-BH 50% + PW 30% placed by sensitivity (--pw-alloc), budgets in MACs and in weights
 #        the same with feature distillation (block outputs) from a training-mode teacher, seeds 1 and 2;
 #        the same with the running statistics re-estimated on unaugmented images after training
+#        the same with an 8-epoch stage 2; the same with pure distillation on mixed batches (--mixup)
 #     b. teacher = a fine-tuned ResNet-20 (RESNET20_TEACHER, e.g. stage 1 of
 #        finetune-resnet20-pipeline.sh, 86.99%): DCP-BH 50% + PW 30%; dense
 # Each run writes its rows (JSON) that `finetune.mjs --from` renders as one table.
@@ -17,8 +18,8 @@
 #   bash experiments/finetune-mobilenetv2-pipeline.sh [OUT_DIR] [RESNET20_TEACHER]
 #       (default out/finetune-mobilenetv2; without a ResNet-20 teacher, b is skipped)
 #
-# Needs `npm run build` and ../shared/data with models/mobilenetv2_cifar10.onnx. About 5 hours on
-# a 2-vCPU machine: each run takes one thread and about 30 minutes, two run side by side.
+# Needs `npm run build` and ../shared/data with models/mobilenetv2_cifar10.onnx. About 9 hours on
+# a 2-vCPU machine: each run takes one thread and 30–80 minutes, two run side by side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-out/finetune-mobilenetv2}
@@ -64,6 +65,17 @@ $FT --model "$S1" --refresh-stats 4096 --patterns dcp-bh:0.5 --pw 0.3 --pw-alloc
 $FT --model "$S1" --refresh-stats 4096 --patterns dense --save "$OUT/s2-rs" --rows "$OUT/s2-rs-dense.json"
 wait
 node experiments/finetune.mjs --from "$OUT/s2-rs-dense.json,$OUT/s2-rs-alloc-weights.json" > "$OUT/s2-rs.md"
+# e. a twice longer stage 2 (8 epochs instead of 4), PW placed by weights, reconstruction on 2,048 images, seed 1
+$FT --model "$S1" --epochs 8 --patterns dcp-bh:0.5 --pw 0.3 --pw-alloc weights --reconstruct 2048 --save "$OUT/s2-e8" --rows "$OUT/s2-e8-alloc-weights.json" &
+$FT --model "$S1" --epochs 8 --patterns dense --save "$OUT/s2-e8" --rows "$OUT/s2-e8-dense.json"
+wait
+node experiments/finetune.mjs --from "$OUT/s2-e8-dense.json,$OUT/s2-e8-alloc-weights.json" > "$OUT/s2-e8.md"
+# f. function matching: pure distillation (α 1) on mixed batches (--mixup), 4 epochs, PW placed by weights,
+#    reconstruction on 2,048 images, seed 1
+$FT --model "$S1" --distill 1:4 --mixup --patterns dcp-bh:0.5 --pw 0.3 --pw-alloc weights --reconstruct 2048 --save "$OUT/s2-mx" --rows "$OUT/s2-mx-alloc-weights.json" &
+$FT --model "$S1" --distill 1:4 --mixup --patterns dense --save "$OUT/s2-mx" --rows "$OUT/s2-mx-dense.json"
+wait
+node experiments/finetune.mjs --from "$OUT/s2-mx-dense.json,$OUT/s2-mx-alloc-weights.json" > "$OUT/s2-mx.md"
 
 if [ -n "$R20" ]; then
   $FT --model "$S1" --teacher "$R20" --patterns dcp-bh:0.5 --pw 0.3 --reconstruct 512 --save "$OUT/s2-r20" --rows "$OUT/s2-r20-dcp-pw.json" &
