@@ -30,11 +30,10 @@ export function mixSeed(...parts: number[]): number {
   return h >>> 0;
 }
 
-/** The epoch's image order: a Fisher-Yates shuffle seeded by (seed, epoch). */
-export function epochOrder(count: number, seed: number, epoch: number): Uint32Array {
+/** 0 … count−1 in the order of a Fisher-Yates shuffle drawn from `rng`. */
+function shuffledIndices(count: number, rng: Rng): Uint32Array {
   const order = new Uint32Array(count);
   for (let i = 0; i < count; i++) order[i] = i;
-  const rng = new Rng(mixSeed(seed, epoch, 0x5eed));
   for (let i = count - 1; i > 0; i--) {
     const j = Math.floor(rng.next() * (i + 1));
     const t = order[i]!;
@@ -42,6 +41,11 @@ export function epochOrder(count: number, seed: number, epoch: number): Uint32Ar
     order[j] = t;
   }
   return order;
+}
+
+/** The epoch's image order: a Fisher-Yates shuffle seeded by (seed, epoch). */
+export function epochOrder(count: number, seed: number, epoch: number): Uint32Array {
+  return shuffledIndices(count, new Rng(mixSeed(seed, epoch, 0x5eed)));
 }
 
 /**
@@ -103,14 +107,7 @@ export function cosineLr(lr0: number, step: number, total: number, warmup = 0): 
 export function mixBatch(x: Float32Array, batch: number, rng: Rng): void {
   if (!Number.isInteger(batch) || batch < 1 || x.length % batch !== 0) throw new RangeError(`mixBatch: ${x.length} values are not ${batch} images`);
   const per = x.length / batch;
-  const order = new Uint32Array(batch);
-  for (let i = 0; i < batch; i++) order[i] = i;
-  for (let i = batch - 1; i > 0; i--) {
-    const j = Math.floor(rng.next() * (i + 1));
-    const t = order[i]!;
-    order[i] = order[j]!;
-    order[j] = t;
-  }
+  const order = shuffledIndices(batch, rng);
   for (let p = 0; p + 1 < batch; p += 2) {
     const a = order[p]! * per, b = order[p + 1]! * per;
     const la = rng.next(), lb = rng.next();
