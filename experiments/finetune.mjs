@@ -26,6 +26,9 @@
  * --mixup (with --distill 1:T) mixes every augmented batch (src/train/data.ts mixBatch) before teacher and
  * student see it: pure distillation on images between the training images ("function matching").
  *
+ * --limit N trains on the first N training images (data_batch_1 first). With --epochs raised to match
+ * (10,000 images, 8 epochs = 20,000 images, 4 epochs), it runs as many steps on fewer distinct images.
+ *
  * Pattern `keep` fine-tunes --model as it is: a model pruned and fine-tuned by an earlier run keeps its
  * pruning record, so its masks hold (the next stage of a staged schedule; `dense` on a pruned model
  * would be the same training but a misleading row name).
@@ -71,6 +74,8 @@ const { values: o } = scriptArgs(import.meta.url, {
     wd: { type: 'string', default: '5e-4' },
     // Training seed (augmentation, batch order): a second seed says how much of a gap is noise.
     seed: { type: 'string', default: '1' },
+    // Train on the first N training images only (data_batch_1 first): with --epochs scaled up, as many
+    // steps on fewer distinct images.
     limit: { type: 'string' },
     // alpha:T — distil from the unpruned model (knowledge distillation); dense rows distil from themselves,
     // so every row still follows one recipe.
