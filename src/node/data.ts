@@ -50,25 +50,23 @@ export function loadCifar10Train(path: string, limit?: number): ImageBatch & { f
     ? [1, 2, 3, 4, 5].map((k) => join(path, `data_batch_${k}.bin`)).filter((f) => existsSync(f))
     : [path];
   if (files.length === 0) fail('NOT_FOUND', `no data_batch_<k>.bin in '${path}' (pass the directory of cifar-10-batches-bin, or a .bin file)`);
-  // Read files in order only until `limit` images are in hand: `files` names the ones that gave images,
-  // so a run's recorded recipe says which training data it saw.
+  // Read files in order only until `limit` images are in hand (parsing no record past it): `files`
+  // names the ones that gave images, so a run's recorded recipe says which training data it saw.
   const parts: { file: string; batch: ImageBatch }[] = [];
-  let total = 0;
+  let count = 0;
   for (const f of files) {
-    if (total >= (limit ?? Infinity)) break;
-    const batch = parseCifar10(readBytes(f, 'CIFAR-10 file'), f);
+    if (count >= (limit ?? Infinity)) break;
+    const batch = parseCifar10(readBytes(f, 'CIFAR-10 file'), f, limit === undefined ? undefined : limit - count);
     parts.push({ file: f, batch });
-    total += batch.count;
+    count += batch.count;
   }
-  const count = Math.min(total, limit ?? Infinity);
   const labels = new Uint8Array(count);
   const pixels = new Uint8Array(count * 3072);
   let o = 0;
   for (const { batch: p } of parts) {
-    const n = Math.min(p.count, count - o);
-    labels.set(p.labels.subarray(0, n), o);
-    pixels.set(p.pixels.subarray(0, n * 3072), o * 3072);
-    o += n;
+    labels.set(p.labels, o);
+    pixels.set(p.pixels, o * 3072);
+    o += p.count;
   }
   return { count, labels, pixels, height: 32, width: 32, files: parts.map((x) => x.file) };
 }
