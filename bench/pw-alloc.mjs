@@ -5,6 +5,8 @@
 // runs interleaved round by round (the machine is shared: load hits every model alike).
 // The allocations are read from fine-tuning rows (experiments/finetune.mjs --pw-alloc --rows FILE),
 // so the timed models are the ones whose accuracy the results table gives.
+// Rows written with --pw-alloc-scope all (the placement may also use the head conv and the residual
+// streams) are pruned with that scope.
 // Usage: node bench/pw-alloc.mjs --alloc macs=FILE.json,weights=FILE.json [--batch 1,32] [--threads 1] [--rounds 15]
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -42,7 +44,9 @@ for (const part of allocArg.split(',')) {
   const rows = JSON.parse(readFileSync(file, 'utf8')).rows;
   const a = rows.find((r) => r.pwAllocation)?.pwAllocation;
   if (!a) throw new Error(`${file}: no row with a pwAllocation`);
-  variants.push({ name: `DCP-BH 50% + PW 30% allocated (${label})`, model: pruneModel(base, method, { pw: 0.3, pwRatios: new Map(Object.entries(a.ratios)) }).model });
+  // Rows from before --pw-alloc-scope record no scope: their allocations are over the expansion groups.
+  const scope = a.scope ?? 'expansion';
+  variants.push({ name: `DCP-BH 50% + PW 30% allocated (${label}${scope === 'all' ? ', placed in all PW groups' : ''})`, model: pruneModel(base, method, { pw: 0.3, pwRatios: new Map(Object.entries(a.ratios)), pwScope: scope }).model });
 }
 // Batch-1 MACs and parameters, counting non-zero weights only (params also count biases: close enough for a ratio).
 const stats = variants.map((v) => {

@@ -7,7 +7,7 @@
  *
  *   node experiments/finetune.mjs [--model resnet20] [--patterns dense,colnm:2:4,colnm:1:4]
  *        [--epochs 2] [--lr 0.01] [--wd 5e-4] [--seed 1] [--batch 64] [--threads 2] [--limit N] [--out experiments/results/finetune-resnet20.md]
- *        [--pw R [--pw-alloc weights|macs|filters] [--pw-alloc-images N]]
+ *        [--pw R [--pw-scope expansion|all] [--pw-alloc weights|macs|filters [--pw-alloc-scope expansion|all]] [--pw-alloc-images N]]
  *        [--tile T] [--distill alpha:T [--features WEIGHT[:REGEX]] [--teacher-mode eval|train] [--mixup]] [--teacher FILE.onnx] [--bn-match] [--reconstruct IMAGES] [--save DIR] [--refresh-stats IMAGES] [--rows FILE.json] [--from a.json,b.json]
  *
  * --model takes a zoo name or an .onnx file (e.g. a dense model fine-tuned by an earlier run and kept
@@ -63,6 +63,10 @@ const { values: o } = scriptArgs(import.meta.url, {
     // ratios removing at least what uniform --pw removes in that unit, with the least summed KL.
     'pw-alloc': { type: 'string' },
     'pw-alloc-images': { type: 'string', default: '256' },
+    // expansion|all — which PW convs --pw prunes (PruneOptions.pwScope): all adds the head conv and the residual streams.
+    'pw-scope': { type: 'string', default: 'expansion' },
+    // expansion|all — where --pw-alloc may place the pruning (default: --pw-scope); the budget stays what --pw removes in --pw-scope.
+    'pw-alloc-scope': { type: 'string' },
     // colnm output channels per tile (default 8 = conv2d_colnm's NR; 4 runs on conv2d_colnm4; other
     // widths are an accuracy ablation and run on dense kernels).
     tile: { type: 'string' },
@@ -152,11 +156,11 @@ for (const pattern of o.patterns.split(',')) {
   const prunes = pattern !== 'dense' && pattern !== 'keep';
   let alloc;
   if (prunes && o.pw && o['pw-alloc']) {
-    alloc = await allocatePwRatios(base, train, { ratio: Number(o.pw), budget: o['pw-alloc'], images: Number(o['pw-alloc-images']), compile: { backend: 'wasm', threads } });
+    alloc = await allocatePwRatios(base, train, { ratio: Number(o.pw), budget: o['pw-alloc'], images: Number(o['pw-alloc-images']), scope: o['pw-alloc-scope'] ?? o['pw-scope'], budgetScope: o['pw-scope'], compile: { backend: 'wasm', threads } });
     const f = (x, t) => `${((x / t) * 100).toFixed(1)}%`;
     process.stderr.write(`PW allocation (${o['pw-alloc']}): ${alloc.groups.map((g) => `${g.source}=${g.chosen.ratio}`).join(' ')}\n  uniform ${o.pw}: ${f(alloc.uniform.weights, alloc.pwWeights)} of PW weights, ${f(alloc.uniform.macs, alloc.pwMacs)} of PW MACs, ${alloc.uniform.filters} filters; allocated: ${f(alloc.allocated.weights, alloc.pwWeights)}, ${f(alloc.allocated.macs, alloc.pwMacs)}, ${alloc.allocated.filters}\n`);
   }
-  const pruneOpts = { ...(o.pw ? { pw: Number(o.pw) } : {}), ...(alloc ? { pwRatios: alloc.ratios } : {}), ...(o.tile ? { tile: Number(o.tile) } : {}) };
+  const pruneOpts = { ...(o.pw ? { pw: Number(o.pw), pwScope: o['pw-scope'] } : {}), ...(alloc ? { pwRatios: alloc.ratios, pwScope: alloc.scope } : {}), ...(o.tile ? { tile: Number(o.tile) } : {}) };
   const oneShot = !prunes ? base : pruneModel(base, parseMethod(pattern), pruneOpts).model;
   const before = await accuracy(oneShot);
   let pruned = oneShot;
@@ -206,7 +210,7 @@ for (const pattern of o.patterns.split(',')) {
     }
     moved = diff / total;
   }
-  const row = { ...(moved !== undefined ? { maskMoved: moved } : {}), command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`, ...(alloc ? { pwAllocation: { budget: alloc.budget, images: alloc.images, ratios: Object.fromEntries(alloc.ratios), pwWeights: alloc.pwWeights, pwMacs: alloc.pwMacs, uniform: alloc.uniform, allocated: alloc.allocated } } : {}), pattern: pattern + (o.pw && prunes ? ` + pw ${o.pw}${alloc ? ` allocated (${alloc.budget})` : ''}` : '') + (o.tile && pattern.startsWith('colnm') ? ` tile ${o.tile}` : ''), before: before.correct, ...(reconstructed ? { reconstructed: reconstructed.correct } : {}), ...(matched ? { matched: matched.correct } : {}), after: after.correct, ...(refreshed ? { refreshed: refreshed.correct } : {}), images: test.count, seconds: r.seconds, steps: r.globalStep };
+  const row = { ...(moved !== undefined ? { maskMoved: moved } : {}), command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`, ...(alloc ? { pwAllocation: { budget: alloc.budget, images: alloc.images, scope: alloc.scope, budgetScope: alloc.budgetScope, ratios: Object.fromEntries(alloc.ratios), pwWeights: alloc.pwWeights, pwMacs: alloc.pwMacs, uniform: alloc.uniform, allocated: alloc.allocated } } : {}), pattern: pattern + (o.pw && prunes ? ` + pw ${o.pw}${o['pw-scope'] !== 'expansion' ? ` (scope ${o['pw-scope']})` : ''}${alloc ? ` allocated (${alloc.budget}${alloc.scope !== alloc.budgetScope ? `, placed in ${alloc.scope} PW groups` : ''})` : ''}` : '') + (o.tile && pattern.startsWith('colnm') ? ` tile ${o.tile}` : ''), before: before.correct, ...(reconstructed ? { reconstructed: reconstructed.correct } : {}), ...(matched ? { matched: matched.correct } : {}), after: after.correct, ...(refreshed ? { refreshed: refreshed.correct } : {}), images: test.count, seconds: r.seconds, steps: r.globalStep };
   rows.push(row);
   process.stderr.write(`${JSON.stringify(row)}\n`);
 }
@@ -219,7 +223,7 @@ const meta = {
   date: new Date().toISOString().slice(0, 10),
   machine: `${cpus()[0]?.model ?? 'unknown'} x${cpus().length}, Node ${process.version}`,
   command: `node experiments/finetune.mjs ${process.argv.slice(2).join(' ')}`,
-  recipe: `${o.model.endsWith('.onnx') ? `starting from ${o.model}; ` : ''}${cfg.epochs} epochs over ${train.count} training images (${train.files.map((f) => f.split('/').pop()).join(', ')}, JPEG-decoded pixels), batch ${o.batch}, SGD momentum 0.9, weight decay ${o.wd}, gradient norm clipped at 5, cosine lr from ${cfg.lr}${o['pw-alloc'] ? `; PW filter pruning placed by sensitivity (per-group ratios removing at least the ${o['pw-alloc']} uniform --pw ${o.pw} removes, least summed one-group KL on ${o['pw-alloc-images']} training images)` : ''}${o.reconstruct ? `; pruned rows: kept weights refit by least squares to the dense model's layer outputs on ${o.reconstruct} training images before fine-tuning` : ''}${o.dynamic ? `; colnm rows: dynamic masks (SR-STE) from the unpruned weights for the first ${o.dynamic.split(':')[0]} epochs, re-selected every ${o.dynamic.split(':')[1] ?? 1} steps, decay ${o.dynamic.split(':')[2] ?? '2e-4'} on pruned weights, fixed after` : ''}${distill ? `, distilled from ${teacherName}${o['teacher-mode'] === 'train' ? ' run in training mode (BatchNorm on batch statistics, like the student)' : ''} (loss = ${+(1 - distill.alpha).toFixed(6)}·CE + ${distill.alpha}·T²·KL, T = ${distill.temperature}${o.mixup ? '; every batch mixed (mixup, λ uniform, labels unused: function matching)' : ''}${features ? `; + ${features.weight}·mean relative squared error of ${features.values.length} block outputs against the teacher's (feature distillation)` : ''})` : ''}, random crop (pad 4) + flip, seed ${o.seed}; BatchNorm unfolded after every conv (calibrated on 512 training images${o['bn-match'] ? `; for pruned models γ, β set to the per-channel statistics of ${teacherName}: statistics matching` : ''}) and folded back for the test; checkpointing ${o.checkpoint}, wasm kernels x${threads}`,
+  recipe: `${o.model.endsWith('.onnx') ? `starting from ${o.model}; ` : ''}${cfg.epochs} epochs over ${train.count} training images (${train.files.map((f) => f.split('/').pop()).join(', ')}, JPEG-decoded pixels), batch ${o.batch}, SGD momentum 0.9, weight decay ${o.wd}, gradient norm clipped at 5, cosine lr from ${cfg.lr}${o['pw-alloc'] ? `; PW filter pruning placed by sensitivity${(o['pw-alloc-scope'] ?? o['pw-scope']) === 'all' ? ' among all pointwise groups (expansion, head conv, residual streams)' : ''} (per-group ratios removing at least the ${o['pw-alloc']} uniform --pw ${o.pw} removes${o['pw-scope'] === 'all' ? ' from all pointwise groups' : ' from the expansion convs'}, least summed one-group KL on ${o['pw-alloc-images']} training images)` : ''}${o.reconstruct ? `; pruned rows: kept weights refit by least squares to the dense model's layer outputs on ${o.reconstruct} training images before fine-tuning` : ''}${o.dynamic ? `; colnm rows: dynamic masks (SR-STE) from the unpruned weights for the first ${o.dynamic.split(':')[0]} epochs, re-selected every ${o.dynamic.split(':')[1] ?? 1} steps, decay ${o.dynamic.split(':')[2] ?? '2e-4'} on pruned weights, fixed after` : ''}${distill ? `, distilled from ${teacherName}${o['teacher-mode'] === 'train' ? ' run in training mode (BatchNorm on batch statistics, like the student)' : ''} (loss = ${+(1 - distill.alpha).toFixed(6)}·CE + ${distill.alpha}·T²·KL, T = ${distill.temperature}${o.mixup ? '; every batch mixed (mixup, λ uniform, labels unused: function matching)' : ''}${features ? `; + ${features.weight}·mean relative squared error of ${features.values.length} block outputs against the teacher's (feature distillation)` : ''})` : ''}, random crop (pad 4) + flip, seed ${o.seed}; BatchNorm unfolded after every conv (calibrated on 512 training images${o['bn-match'] ? `; for pruned models γ, β set to the per-channel statistics of ${teacherName}: statistics matching` : ''}) and folded back for the test; checkpointing ${o.checkpoint}, wasm kernels x${threads}`,
   test: `${test.count} images of ${test.file.split('/').pop()}`,
   testCount: test.count,
 };

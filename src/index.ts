@@ -33,7 +33,7 @@ export { CIFAR_AUGMENTATION, NO_AUGMENTATION, type Augmentation } from './train/
 export { unfoldBatchNorm, foldBatchNorm } from './train/bn-unfold.js';
 export {
   pruneModel, parseMethod, methodString, parseCriterion, readPruningMetadata, pruningSensitivity, PRUNING_METADATA_KEY, DEFAULT_TILE,
-  reconstructPruned, allocatePwRatios, measurePwSensitivity, choosePwRatios,
+  reconstructPruned, allocatePwRatios, measurePwSensitivity, choosePwRatios, pwGroups, PW_SCOPES, type PwScope,
   type PwAllocation, type PwAllocationOptions, type PwSensitivity, type PwSensitivityOptions, type PwBudget, type PwCandidate, type PwGroupAllocation,
   type PruneMethod, type PruneOptions, type PruneReport, type LayerReport, type LayerPattern, type Criterion, type LayerSensitivity, type SensitivityReport,
   type ReconstructOptions, type ReconstructReport, type LayerReconstruction,

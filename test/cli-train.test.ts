@@ -192,6 +192,33 @@ describe('sparsecnn plan / finetune / train', () => {
     assert.equal(existsSync(join(tmp, 'y.onnx')), false);
   });
 
+  it('prune --pw-alloc-scope all: places what --pw removes from the expansion convs among every pointwise group; scope misuse is a usage error', () => {
+    const data = dataDir();
+    const src = join(tmp, 'two-blocks-scope.onnx');
+    saveModel(twoInvertedResiduals(3, 32), src, true);
+    const out = join(tmp, 'two-scope.onnx');
+    const r = cli('prune', src, '--method', 'dcp-bh:0.5', '--pw', '0.3', '--pw-alloc', 'weights', '--pw-alloc-scope', 'all', '--pw-alloc-images', '16', '--calibration', data, '--threads', '1', '-o', out, '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const a = (JSON.parse(r.stdout) as { pwAllocation: { scope: string; budgetScope: string; ratios: Record<string, number>; uniform: { weights: number; filters: number }; allocated: { weights: number } } }).pwAllocation;
+    assert.equal(a.scope, 'all');
+    assert.equal(a.budgetScope, 'expansion');
+    assert.deepEqual(Object.keys(a.ratios), ['e1', 'p1', 'e2', 'p2'], 'the projections (a residual-free stream and the head before pooling) are candidates');
+    // The budget is uniform 0.3 of the expansion groups only: floor(0.3·24) + floor(0.3·48) filters.
+    assert.equal(a.uniform.filters, 7 + 14);
+    assert.ok(a.allocated.weights >= a.uniform.weights);
+    const m = loadModel(out);
+    const channels: Record<string, number> = { e1: 24, p1: 12, e2: 48, p2: 16 };
+    for (const [name, ratio] of Object.entries(a.ratios)) {
+      const w = m.graph.initializers.get(m.graph.nodes.find((n) => n.name === name)!.inputs[1]!)!;
+      assert.equal(w.shape[0], channels[name]! - Math.floor(ratio * channels[name]!), `${name} keeps what its ratio says`);
+    }
+    assertCleanError(cli('prune', src, '--method', 'dcp-bh:0.5', '--pw', '0.3', '--pw-scope', 'most', '-o', join(tmp, 'z.onnx')), /--pw-scope must be expansion or all, got 'most'/);
+    assertCleanError(cli('prune', src, '--method', 'dcp-bh:0.5', '--pw-scope', 'all', '-o', join(tmp, 'z.onnx')), /--pw-scope all says which convs --pw prunes; pass --pw R > 0/);
+    assertCleanError(cli('prune', src, '--method', 'dcp-bh:0.5', '--pw', '0.3', '--pw-alloc-scope', 'all', '-o', join(tmp, 'z.onnx')), /--pw-alloc-scope goes with --pw-alloc/);
+    assertCleanError(cli('prune', src, '--method', 'dcp-bh:0.5', '--pw', '0.3', '--pw-scope', 'all', '--pw-alloc', 'weights', '--pw-alloc-scope', 'expansion', '-o', join(tmp, 'z.onnx')), /--pw-alloc-scope expansion cannot place what --pw-scope all removes/);
+    assert.equal(existsSync(join(tmp, 'z.onnx')), false);
+  });
+
   it('finetune --teacher / --match-stats: distils a pruned model from the dense one, restores its statistics; bad settings are usage errors', () => {
     const data = dataDir();
     const pruned = join(tmp, 'r20-24.onnx');

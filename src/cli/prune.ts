@@ -5,6 +5,7 @@ import type { ReportSection } from '../report/html.js';
 import { saveModel } from '../node/models.js';
 import { allocatePwRatios, type PwAllocation, type PwBudget } from '../prune/allocate.js';
 import { methodString, parseCriterion, parseMethod, pruneModel, pruningSensitivity, reconstructPruned, type PruneMethod, type PruneOptions, type ReconstructReport } from '../prune/index.js';
+import { PW_SCOPES, type PwScope } from '../prune/spec.js';
 import type { Model } from '../graph/ir.js';
 import { existsSync } from 'node:fs';
 import { loadCifar10, loadCifar10Train } from '../node/data.js';
@@ -23,6 +24,8 @@ interface PruneCliOptions {
   pw?: number;
   pwAlloc?: string;
   pwAllocImages: number;
+  pwScope: string;
+  pwAllocScope?: string;
   group?: number;
   hwTile?: number;
   lanes?: number;
@@ -53,6 +56,8 @@ export function register(program: Command): void {
     .option('--pw <ratio>', 'DEPrune: l2 filter pruning ratio of the pointwise expansion convs', parseRatio('--pw'))
     .option('--pw-alloc <unit>', 'DEPrune: place the --pw pruning by measured sensitivity instead of the same ratio in every block: per-block ratios that remove at least what uniform --pw removes, counted in weights | macs | filters, with the least change of the output distribution on training images (--calibration)')
     .option('--pw-alloc-images <n>', 'with --pw-alloc: training images the sensitivity is measured on', parsePositiveInt('--pw-alloc-images'), 256)
+    .option('--pw-scope <scope>', 'DEPrune: which pointwise convs --pw prunes: expansion (the 1x1 convs feeding a depthwise conv) or all (also the head conv before pooling and the residual streams\' projection and shortcut convs)', 'expansion')
+    .option('--pw-alloc-scope <scope>', 'with --pw-alloc: the pointwise groups the pruning may be placed in (default: --pw-scope); all with --pw-scope expansion places what --pw removes from the expansion convs anywhere among all pointwise convs')
     .option('--group <n>', 'DEPrune: channels per sub-GEMM (T)', parsePositiveInt('--group'))
     .option('--lanes <n>', 'DEPrune: channels per pruning unit: 1 = single weights (the paper), 4 = SIMD vectors the CPU kernel skips', parsePositiveInt('--lanes'))
     .option('--hw-tile <n>', 'DEPrune-BH: hardware tile the pruned counts are rounded to', parsePositiveInt('--hw-tile'))
@@ -67,7 +72,7 @@ export function register(program: Command): void {
     .option('-n, --limit <n>', 'sensitivity: images to score per layer', parsePositiveInt('--limit'), 1000)
     .option('-t, --threads <n>', 'sensitivity, reconstruct and --pw-alloc: threads for the wasm engine', parsePositiveInt('--threads'))
     .option('--report <file.html>', 'with --sensitivity: an HTML report with per-layer accuracy drop and speedup charts; with --reconstruct: per-layer output error before and after the refit; with --pw-alloc: the ratio chosen per block and what each ratio costs')
-    .option('--json', 'print {method, layers:[{name, op, sparsity, pattern}], totalSparsity, macsBefore, macsAfter} (+ reconstruction, + pwAllocation:{budget, images, ratios, pwWeights, pwMacs, uniform, allocated}); with --sensitivity {method, dense:{top1, images}, layers:[{name, op, sparsity, top1, drop, speedup}]}')
+    .option('--json', 'print {method, layers:[{name, op, sparsity, pattern}], totalSparsity, macsBefore, macsAfter} (+ reconstruction, + pwAllocation:{budget, images, scope, budgetScope, ratios, pwWeights, pwMacs, uniform, allocated}); with --sensitivity {method, dense:{top1, images}, layers:[{name, op, sparsity, top1, drop, speedup}]}')
     .addHelpText('after', `
 Methods:
   colnm:N:M      column-wise N:M at tile level: in every tile of NR output channels and every group of
@@ -108,7 +113,13 @@ images), then picks one ratio per block that removes at least what uniform R rem
 UNIT (weights, macs or filters), with the least summed KL (an exact knapsack). 'macs' keeps the
 speed-up of uniform pruning; 'weights' the size. The chosen ratios are printed and recorded.
 MobileNetV2-CIFAR at DCP-BH 50% + PW 30%, reconstructed and fine-tuned 4 epochs, against the dense
-model fine-tuned alike: uniform −1.44 points, macs −1.28, weights −0.65 (mean of three seeds).`)
+model fine-tuned alike: uniform −1.44 points, macs −1.28, weights −0.65 (mean of three seeds).
+
+PW scope (--pw-scope, --pw-alloc-scope): the expansion convs are not the only pointwise convs.
+--pw-scope all also prunes the head conv before pooling and the residual streams (projection and
+1x1 shortcut convs tied by their Adds); --pw-alloc-scope all keeps the budget of --pw R on the
+expansion convs and lets the allocation place it in any of them:
+  $ sparsecnn prune mobilenetv2-cifar --method dcp-bh:0.5 --pw 0.3 --pw-alloc weights --pw-alloc-scope all -o mbv2-all.onnx`)
     .action(action(async (spec: string, opts: PruneCliOptions) => {
       const out = new Output(opts);
       const method = parseMethod(opts.method);
@@ -131,6 +142,7 @@ model fine-tuned alike: uniform −1.44 points, macs −1.28, weights −0.65 (m
         ...(opts.tile !== undefined ? { tile: opts.tile } : {}),
         criterion: parseCriterion(opts.criterion ?? 'l2'),
         ...(opts.pw !== undefined ? { pw: opts.pw } : {}),
+        pwScope: parsePwScope(opts.pwScope),
         ...(opts.group !== undefined ? { groupWidth: opts.group } : {}),
         ...(opts.hwTile !== undefined ? { hardwareTile: opts.hwTile } : {}),
         ...(opts.lanes !== undefined ? { lanes: opts.lanes } : {}),
@@ -139,6 +151,7 @@ model fine-tuned alike: uniform −1.44 points, macs −1.28, weights −0.65 (m
         allLayers: opts.allLayers === true,
         overrides,
       };
+      if (pruneOpts.pwScope !== 'expansion' && (opts.pw === undefined || opts.pw === 0)) fail('INVALID_ARGUMENT', `--pw-scope ${pruneOpts.pwScope} says which convs --pw prunes; pass --pw R > 0 with it`);
       if (opts.report !== undefined && opts.sensitivity !== true && opts.reconstruct === undefined && opts.pwAlloc === undefined) fail('INVALID_ARGUMENT', '--report goes with --sensitivity, --reconstruct or --pw-alloc (a plain prune prints its table; --json gives the data)');
       if (opts.report !== undefined) checkReportPath(opts.report, opts.force === true);
       if (opts.sensitivity === true) {
@@ -155,12 +168,15 @@ model fine-tuned alike: uniform −1.44 points, macs −1.28, weights −0.65 (m
       // Checked before the (possibly long) allocation and reconstruction, and again by saveModel.
       checkNewFile(opts.output, opts.force === true);
       let alloc: PwAllocation | undefined;
+      const allocScope = opts.pwAllocScope === undefined ? pruneOpts.pwScope : parsePwScope(opts.pwAllocScope, '--pw-alloc-scope');
+      if (opts.pwAllocScope !== undefined && budget === undefined) fail('INVALID_ARGUMENT', '--pw-alloc-scope goes with --pw-alloc (it says where the allocation may place the PW pruning)');
+      if (allocScope === 'expansion' && pruneOpts.pwScope === 'all') fail('INVALID_ARGUMENT', '--pw-alloc-scope expansion cannot place what --pw-scope all removes (the head conv and residual streams are outside it)');
       if (budget !== undefined) {
         const images = opts.pwAllocImages;
         const train = loadTraining(opts.calibration, images, '--pw-alloc');
         let bar: ReturnType<Output['progress']> | undefined;
         alloc = await allocatePwRatios(model, train, {
-          ratio: opts.pw!, budget, images, dense,
+          ratio: opts.pw!, budget, images, dense, scope: allocScope, budgetScope: pruneOpts.pwScope,
           compile: { backend: 'wasm', ...(opts.threads !== undefined ? { threads: opts.threads } : {}) },
           onProgress: (done, total, name) => {
             bar ??= out.progress('PW sensitivity', total);
@@ -169,7 +185,7 @@ model fine-tuned alike: uniform −1.44 points, macs −1.28, weights −0.65 (m
         });
         bar?.stop();
       }
-      const { model: oneShot, report } = pruneModel(model, method, alloc ? { ...pruneOpts, pwRatios: alloc.ratios } : pruneOpts);
+      const { model: oneShot, report } = pruneModel(model, method, alloc ? { ...pruneOpts, pwRatios: alloc.ratios, pwScope: alloc.scope } : pruneOpts);
       let pruned = oneShot;
       let rec: ReconstructReport | undefined;
       if (opts.reconstruct !== undefined) {
@@ -207,7 +223,7 @@ model fine-tuned alike: uniform −1.44 points, macs −1.28, weights −0.65 (m
         ...(rec !== undefined ? { reconstruction: rec } : {}),
         ...(alloc !== undefined ? {
           pwAllocation: {
-            budget: alloc.budget, images: alloc.images, ratios: Object.fromEntries(alloc.ratios), pwWeights: alloc.pwWeights, pwMacs: alloc.pwMacs, uniform: alloc.uniform, allocated: alloc.allocated,
+            budget: alloc.budget, images: alloc.images, scope: alloc.scope, budgetScope: alloc.budgetScope, ratios: Object.fromEntries(alloc.ratios), pwWeights: alloc.pwWeights, pwMacs: alloc.pwMacs, uniform: alloc.uniform, allocated: alloc.allocated,
           },
         } : {}),
       });
@@ -288,6 +304,12 @@ function parseAlign(v: string | undefined): 'u' | 'o' | 'auto' | undefined {
   return fail('INVALID_ARGUMENT', `--align must be u, o or auto, got '${v}'`);
 }
 
+function parsePwScope(v: string, flag = '--pw-scope'): PwScope {
+  const scope = PW_SCOPES.find((x) => x === v);
+  if (scope === undefined) fail('INVALID_ARGUMENT', `${flag} must be ${PW_SCOPES.join(' or ')}, got '${v}'`);
+  return scope;
+}
+
 function parseBudget(v: string | undefined): PwBudget | undefined {
   if (v === undefined || v === 'weights' || v === 'macs' || v === 'filters') return v;
   return fail('INVALID_ARGUMENT', `--pw-alloc must be weights, macs or filters (what the budget counts), got '${v}'`);
@@ -308,8 +330,9 @@ function allocationSections(a: PwAllocation): ReportSection[] {
     text: [
       `Uniform --pw ${a.ratio} removes ${pct(a.uniform.weights, a.pwWeights)} of the PW weights, ${pct(a.uniform.macs, a.pwMacs)} of the PW MACs and ${a.uniform.filters} filters (summed one-block KL ${a.uniform.kl.toFixed(3)}). The allocation, budgeted in ${a.budget}, removes ${pct(a.allocated.weights, a.pwWeights)}, ${pct(a.allocated.macs, a.pwMacs)} and ${a.allocated.filters} (summed KL ${a.allocated.kl.toFixed(3)}).`,
       `KL: mean KL divergence of the class distribution from the dense model's on ${a.images} training images, with only that block pruned.`,
+      ...(a.scope === a.budgetScope ? [] : [`The budget is what uniform --pw ${a.ratio} removes from the ${a.budgetScope} groups; the allocation may place it in ${a.scope} pointwise groups (residual streams and the head conv too, named by their first conv).`]),
     ],
-    charts: [barChart({ title: 'fraction of each block\'s filters removed', yLabel: 'ratio', series: ['uniform', 'allocated'], format: (v) => v.toFixed(2), groups: a.groups.map((g) => ({ label: g.source, values: [a.ratio, g.chosen.ratio] })) })],
+    charts: [barChart({ title: 'fraction of each block\'s filters removed', yLabel: 'ratio', series: ['uniform', 'allocated'], format: (v) => v.toFixed(2), groups: a.groups.map((g) => ({ label: g.source, values: [a.budgetScope === 'all' || g.expansion ? a.ratio : 0, g.chosen.ratio] })) })],
     table: {
       head: ['block', 'channels', 'chosen', ...grid.filter((r) => r > 0).map((r) => `KL at ${r}`)],
       rows: a.groups.map((g) => [g.source, String(g.channels), g.chosen.ratio.toFixed(2), ...grid.filter((r) => r > 0).map((r) => g.candidates.find((c) => c.ratio === r)?.kl.toFixed(4) ?? '—')]),

@@ -27,8 +27,9 @@ import type { Graph, Model, Preprocessing } from '../graph/ir.js';
 import type { FloatTensor } from '../graph/tensor.js';
 import { compile, type CompileOptions, type Session } from '../runtime/session.js';
 import { softmaxRow } from '../train/ops/loss.js';
-import { channelsRemoved, expansionGroups, pruneModel, typesOf } from './apply.js';
-import type { ChannelGroup } from './dependency.js';
+import { channelsRemoved, pruneModel, pwGroups, typesOf } from './apply.js';
+import type { PwScope } from './spec.js';
+import { isDepthwise, type ChannelGroup } from './dependency.js';
 
 /** What the budget counts: PW weights removed, PW MACs removed (batch 1), or filters (channels) removed. */
 export type PwBudget = 'weights' | 'macs' | 'filters';
@@ -42,6 +43,8 @@ export interface PwSensitivityOptions {
   readonly images?: number;
   /** Groups whose first source is listed stay unpruned. */
   readonly dense?: readonly string[];
+  /** Which PW groups are candidates (`PruneOptions.pwScope`; default 'expansion'). */
+  readonly scope?: PwScope;
   readonly compile?: CompileOptions;
   readonly onProgress?: (done: number, total: number, group: string) => void;
 }
@@ -50,6 +53,12 @@ export interface PwAllocationOptions extends PwSensitivityOptions {
   /** The uniform ratio whose removal (in `budget` units) the allocation must match or exceed. */
   readonly ratio: number;
   readonly budget?: PwBudget;
+  /**
+   * The groups uniform `ratio` is counted over for the budget (default: `scope`). With scope 'all'
+   * and budgetScope 'expansion' the allocation removes what `--pw R` removes from the expansion convs,
+   * placed anywhere among all pointwise groups.
+   */
+  readonly budgetScope?: PwScope;
 }
 
 export interface PwCandidate {
@@ -66,6 +75,8 @@ export interface PwGroupAllocation {
   /** The group's first source (the expansion conv); the key of `ratios`. */
   readonly source: string;
   readonly channels: number;
+  /** Whether the group flows through a depthwise conv (an expansion group, in scope 'expansion'). */
+  readonly expansion: boolean;
   readonly candidates: readonly PwCandidate[];
   readonly chosen: PwCandidate;
 }
@@ -73,6 +84,7 @@ export interface PwGroupAllocation {
 export interface PwSensitivity {
   readonly groups: readonly (Omit<PwGroupAllocation, 'chosen'> & { readonly unit: { readonly weights: number; readonly macs: number } })[];
   readonly images: number;
+  readonly scope: PwScope;
   /** Weights and MACs (batch 1) of every 1x1 regular conv in the model. */
   readonly pwWeights: number;
   readonly pwMacs: number;
@@ -84,6 +96,10 @@ export interface PwAllocation {
   readonly groups: readonly PwGroupAllocation[];
   readonly budget: PwBudget;
   readonly images: number;
+  /** The groups that were candidates; pass it on as `PruneOptions.pwScope` with `ratios`. */
+  readonly scope: PwScope;
+  /** The groups the uniform ratio's removal (the budget, and `uniform`) is counted over. */
+  readonly budgetScope: PwScope;
   /** Weights and MACs (batch 1) of every 1x1 regular conv in the model. */
   readonly pwWeights: number;
   readonly pwMacs: number;
@@ -134,9 +150,10 @@ function channelCost(grp: ChannelGroup, g: Graph, types: ReturnType<typeof infer
     weights += per;
     macs += per * pixels(n);
   }
-  for (const n of grp.sinks) {
+  // A Gemm reading the channels (a classifier after a pruned head conv) is not a PW conv: not counted.
+  for (const n of grp.sinks.filter((x) => x.op === 'Conv')) {
     const w = g.initializers.get(n.inputs[1]!)!;
-    const per = n.op === 'Gemm' ? w.data.length / grp.channels : w.shape[0]! * w.shape.slice(2).reduce((a, d) => a * d, 1);
+    const per = w.shape[0]! * w.shape.slice(2).reduce((a, d) => a * d, 1);
     weights += per;
     macs += per * pixels(n);
   }
@@ -184,8 +201,9 @@ export async function measurePwSensitivity(model: Model, data: ImageBatch, opts:
   if (data.count < images) fail('INVALID_ARGUMENT', `PW allocation needs ${images} calibration images, the data has ${data.count}`);
   const g = model.graph;
   const types = typesOf(g);
-  const groups = expansionGroups(g, new Set(opts.dense ?? []));
-  if (groups.length === 0) fail('INVALID_ARGUMENT', 'PW allocation: the model has no pointwise expansion group (a 1x1 conv feeding a depthwise conv)');
+  const scope = opts.scope ?? 'expansion';
+  const groups = pwGroups(g, new Set(opts.dense ?? []), scope);
+  if (groups.length === 0) fail('INVALID_ARGUMENT', scope === 'expansion' ? 'PW allocation: the model has no pointwise expansion group (a 1x1 conv feeding a depthwise conv)' : 'PW allocation: the model has no prunable pointwise group');
 
   const pwConvs = g.nodes.filter((n) => n.op === 'Conv' && n.attrs.group === 1 && (g.initializers.get(n.inputs[1]!)?.shape.slice(2) ?? []).every((d) => d === 1));
   let pwWeights = 0;
@@ -214,39 +232,42 @@ export async function measurePwSensitivity(model: Model, data: ImageBatch, opts:
       const removed = channelsRemoved(r, grp.channels);
       if (seen.has(removed)) continue;
       seen.add(removed);
-      const one = pruneModel(model, { kind: 'dcp', ratio: 0 }, { pwRatios: new Map([[source, r]]) }).model;
+      const one = pruneModel(model, { kind: 'dcp', ratio: 0 }, { pwRatios: new Map([[source, r]]), pwScope: scope }).model;
       const s = await compile(one, copts);
       const kl = meanKl(reference, await distributions(s, data, images, pre));
       s.dispose();
       candidates.push({ ratio: r, removed, weights: removed * unit.weights, macs: removed * unit.macs, kl });
     }
-    measured.push({ source, channels: grp.channels, candidates, unit });
+    measured.push({ source, channels: grp.channels, candidates, unit, expansion: grp.through.some((t) => isDepthwise(t, types)) });
   }
   opts.onProgress?.(total, total, '');
-  return { groups: measured, images, pwWeights, pwMacs };
+  return { groups: measured, images, scope, pwWeights, pwMacs };
 }
 
 /**
  * Per-group ratios that remove at least what the uniform `ratio` removes (in `budget` units) with
  * the least summed KL. The uniform row's KL is NaN when `ratio` is not on the measured grid.
+ * `budgetScope` 'expansion' counts the uniform removal over the expansion groups only, whatever
+ * groups were measured.
  */
-export function choosePwRatios(sens: PwSensitivity, ratio: number, budget: PwBudget = 'weights'): PwAllocation {
+export function choosePwRatios(sens: PwSensitivity, ratio: number, budget: PwBudget = 'weights', budgetScope: PwScope = sens.scope): PwAllocation {
   if (!(ratio > 0 && ratio < 1)) fail('INVALID_ARGUMENT', `PW allocation: the ratio must be in (0, 1), got ${ratio}`);
+  if (budgetScope === 'all' && sens.scope === 'expansion') fail('INVALID_ARGUMENT', 'PW allocation: a budget counted over all pointwise groups cannot be placed in the expansion groups alone (measure with scope all)');
   const cost = (c: Pick<PwCandidate, 'weights' | 'macs' | 'removed'>): number => (budget === 'weights' ? c.weights : budget === 'macs' ? c.macs : c.removed);
   // The uniform ratio's removal, with the channel counts pruneModel uses.
-  const uniformPick = sens.groups.map((m) => {
+  const uniformPick = sens.groups.filter((m) => budgetScope === 'all' || m.expansion).map((m) => {
     const removed = channelsRemoved(ratio, m.channels);
     const exact = m.candidates.find((c) => c.removed === removed);
     return { removed, weights: removed * m.unit.weights, macs: removed * m.unit.macs, kl: exact?.kl ?? NaN };
   });
   const target = uniformPick.reduce((s, u) => s + cost(u), 0);
   const picks = chooseOptions(sens.groups.map((m) => m.candidates.map((c) => ({ cost: cost(c), score: c.kl }))), target);
-  const groups: PwGroupAllocation[] = sens.groups.map((m, i) => ({ source: m.source, channels: m.channels, candidates: m.candidates, chosen: m.candidates[picks[i]!]! }));
+  const groups: PwGroupAllocation[] = sens.groups.map((m, i) => ({ source: m.source, channels: m.channels, expansion: m.expansion, candidates: m.candidates, chosen: m.candidates[picks[i]!]! }));
   const sum = (f: (c: PwCandidate) => number): number => groups.reduce((s, m) => s + f(m.chosen), 0);
   const usum = (f: (u: (typeof uniformPick)[number]) => number): number => uniformPick.reduce((s, u) => s + f(u), 0);
   return {
     ratios: new Map(groups.map((m) => [m.source, m.chosen.ratio])),
-    groups, budget, ratio, images: sens.images, pwWeights: sens.pwWeights, pwMacs: sens.pwMacs,
+    groups, budget, ratio, images: sens.images, scope: sens.scope, budgetScope, pwWeights: sens.pwWeights, pwMacs: sens.pwMacs,
     uniform: { weights: usum((u) => u.weights), macs: usum((u) => u.macs), filters: usum((u) => u.removed), kl: usum((u) => u.kl) },
     allocated: { weights: sum((c) => c.weights), macs: sum((c) => c.macs), filters: sum((c) => c.removed), kl: sum((c) => c.kl) },
   };
@@ -255,5 +276,5 @@ export function choosePwRatios(sens: PwSensitivity, ratio: number, budget: PwBud
 /** measurePwSensitivity then choosePwRatios: what `--pw R --pw-alloc` runs. */
 export async function allocatePwRatios(model: Model, data: ImageBatch, opts: PwAllocationOptions): Promise<PwAllocation> {
   if (!(opts.ratio > 0 && opts.ratio < 1)) fail('INVALID_ARGUMENT', `PW allocation: the ratio must be in (0, 1), got ${opts.ratio}`);
-  return choosePwRatios(await measurePwSensitivity(model, data, opts), opts.ratio, opts.budget);
+  return choosePwRatios(await measurePwSensitivity(model, data, opts), opts.ratio, opts.budget, opts.budgetScope);
 }

@@ -17,7 +17,7 @@ import { depruneMask, type DepruneResult } from './patterns/deprune.js';
 import { depthwiseScores, removeChannels } from './patterns/filter.js';
 import { reductionNmMask } from './patterns/nm-reduction.js';
 import { magnitudeMask } from './patterns/unstructured.js';
-import { methodString, type PruneMethod, type PruneOptions } from './spec.js';
+import { methodString, PW_SCOPES, type PruneMethod, type PruneOptions, type PwScope } from './spec.js';
 import { PRUNING_METADATA_KEY, readPruningMetadata, type LayerPattern } from './metadata.js';
 export { PRUNING_METADATA_KEY, readPruningMetadata, type LayerPattern };
 
@@ -73,17 +73,25 @@ export function typesOf(g: Graph): ReturnType<typeof inferShapes>['types'] {
 }
 
 /**
- * DEPrune's pointwise groups: the dependency groups whose channels flow through a depthwise conv
- * (an expansion 1x1 conv's outputs, the depthwise conv, the projection's inputs), keyed by their
- * first source. Groups with a source left dense are not pruned.
+ * DEPrune's pointwise groups, keyed by their first source; groups with a source left dense are not
+ * pruned. 'expansion': the groups whose channels flow through a depthwise conv (an expansion 1x1
+ * conv's outputs, the depthwise conv, the projection's inputs). 'all': also every other group whose
+ * sources are all 1x1 convs (a head conv before global pooling, residual streams).
  */
-export function expansionGroups(g: Graph, dense: ReadonlySet<string> = new Set()): ChannelGroup[] {
+export function pwGroups(g: Graph, dense: ReadonlySet<string> = new Set(), scope: PwScope = 'expansion'): ChannelGroup[] {
   const types = typesOf(g);
-  return allChannelGroups(g, types).groups.filter((grp) => isExpansionGroup(grp, types, dense));
+  return allChannelGroups(g, types).groups.filter((grp) => isPwGroup(grp, g, types, dense, scope));
 }
 
-function isExpansionGroup(grp: ChannelGroup, types: ReturnType<typeof inferShapes>['types'], dense: ReadonlySet<string>): boolean {
-  return grp.through.some((t) => isDepthwise(t, types)) && grp.sources.every((x) => !dense.has(x.name));
+/** The expansion groups (`pwGroups` with scope 'expansion'). */
+export function expansionGroups(g: Graph, dense: ReadonlySet<string> = new Set()): ChannelGroup[] {
+  return pwGroups(g, dense, 'expansion');
+}
+
+function isPwGroup(grp: ChannelGroup, g: Graph, types: ReturnType<typeof inferShapes>['types'], dense: ReadonlySet<string>, scope: PwScope): boolean {
+  if (grp.sources.some((x) => dense.has(x.name))) return false;
+  if (grp.through.some((t) => isDepthwise(t, types))) return true;
+  return scope === 'all' && grp.sources.every((x) => x.op === 'Conv' && x.attrs.group === 1 && (g.initializers.get(x.inputs[1]!)?.shape.slice(2) ?? [0]).every((d) => d === 1));
 }
 
 /** Channels filter pruning at `ratio` removes from a group of `channels` (always keeps one). */
@@ -168,13 +176,16 @@ export function pruneModel(model: Model, method: PruneMethod, opts: PruneOptions
     for (const [src, r] of opts.pwRatios ?? []) {
       if (!(r >= 0 && r < 1)) fail('INVALID_ARGUMENT', `pwRatios: the ratio of '${src}' must be in [0, 1), got ${r}`);
     }
+    const scope = opts.pwScope ?? 'expansion';
+    if (!PW_SCOPES.includes(scope)) fail('INVALID_ARGUMENT', `pwScope must be ${PW_SCOPES.join(' or ')}, got '${String(scope)}'`);
     if (pw > 0 || (opts.pwRatios?.size ?? 0) > 0) {
-      // DEPrune's PW pruning: the expansion 1x1 convs whose channels flow through a depthwise conv.
-      const pwGroups = expansionGroups(g, dense);
+      // DEPrune's PW pruning: by default the expansion 1x1 convs whose channels flow through a depthwise conv.
+      const groups = pwGroups(g, dense, scope);
+      const g0 = g;
       for (const src of opts.pwRatios?.keys() ?? []) {
-        if (!pwGroups.some((grp) => grp.sources[0]!.name === src)) fail('INVALID_ARGUMENT', `pwRatios: '${src}' is not the first source of a pointwise expansion group (groups: ${pwGroups.map((x) => x.sources[0]!.name).join(', ')})`);
+        if (!groups.some((grp) => grp.sources[0]!.name === src)) fail('INVALID_ARGUMENT', `pwRatios: '${src}' is not the first source of a pointwise ${scope === 'expansion' ? 'expansion group' : 'group'} (pwScope ${scope}; groups: ${groups.map((x) => x.sources[0]!.name).join(', ')})`);
       }
-      g = pruneFilters(g, pw, layers, patterns, (s) => (skipped = s), (grp) => isExpansionGroup(grp, types, dense), undefined,
+      g = pruneFilters(g, pw, layers, patterns, (s) => (skipped = s), (grp) => isPwGroup(grp, g0, types, dense, scope), undefined,
         (grp) => opts.pwRatios?.get(grp.sources[0]!.name) ?? pw);
     }
     const t2 = typesOf(g);

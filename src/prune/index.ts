@@ -1,6 +1,6 @@
 /** Pruning: patterns are pure functions of weights; criteria score; apply.ts chooses the layers. */
-export { pruneModel, expansionGroups, readPruningMetadata, PRUNING_METADATA_KEY, DEFAULT_TILE, type LayerPattern, type LayerReport, type PruneReport } from './apply.js';
-export { parseMethod, methodString, parseCriterion, type PruneMethod, type PruneOptions } from './spec.js';
+export { pruneModel, expansionGroups, pwGroups, readPruningMetadata, PRUNING_METADATA_KEY, DEFAULT_TILE, type LayerPattern, type LayerReport, type PruneReport } from './apply.js';
+export { parseMethod, methodString, parseCriterion, PW_SCOPES, type PruneMethod, type PruneOptions, type PwScope } from './spec.js';
 export { CRITERIA, score, type Criterion } from './criteria.js';
 export { colNmMask, type ColNmOptions, type ColNmResult } from './patterns/colnm.js';
 export { depruneMask, type DepruneOptions, type DepruneResult, type DepruneMode } from './patterns/deprune.js';

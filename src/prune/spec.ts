@@ -19,6 +19,11 @@ export type PruneMethod =
   | { readonly kind: 'channel'; readonly ratio: number }
   | { readonly kind: DepruneMode; readonly ratio: number };
 
+/** Which pointwise convs DEPrune's PW filter pruning may remove filters from (`PruneOptions.pwScope`). */
+export type PwScope = 'expansion' | 'all';
+
+export const PW_SCOPES: readonly PwScope[] = ['expansion', 'all'];
+
 export interface PruneOptions {
   /** colnm: output channels per tile (the sparse micro-kernel's NR). */
   readonly tile?: number;
@@ -30,6 +35,13 @@ export interface PruneOptions {
    * they name, e.g. an allocation from `allocatePwRatios`.
    */
   readonly pwRatios?: ReadonlyMap<string, number>;
+  /**
+   * DEPrune: which pointwise convs `pw` and `pwRatios` prune. 'expansion' (default): the expansion
+   * 1x1 convs, whose channels flow through a depthwise conv. 'all': every channel group whose
+   * sources are all 1x1 convs, which adds the head conv (MobileNetV2's 320→1280, read by the
+   * classifier) and the residual streams (projection and shortcut 1x1 convs tied by their Adds).
+   */
+  readonly pwScope?: PwScope;
   /** DEPrune: channels per sub-GEMM (T). */
   readonly groupWidth?: number;
   /** DEPrune: channels per pruning unit (1: single weights, the paper's DCP; 4: SIMD vectors the NHWC kernel skips). */
