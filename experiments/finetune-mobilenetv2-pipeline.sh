@@ -11,7 +11,8 @@
 #        the same with feature distillation (block outputs) from a training-mode teacher, seeds 1 and 2;
 #        the same with the running statistics re-estimated on unaugmented images after training
 #        the same with an 8-epoch stage 2; the same with pure distillation on mixed batches (--mixup);
-#        the same on 10,000 training images for as many steps (--limit)
+#        the same on 10,000 training images for as many steps (--limit);
+#        the same PW budget placed among all pointwise groups (--pw-alloc-scope all), seeds 1–3
 #     b. teacher = a fine-tuned ResNet-20 (RESNET20_TEACHER, e.g. stage 1 of
 #        finetune-resnet20-pipeline.sh, 86.99%): DCP-BH 50% + PW 30%; dense
 # Each run writes its rows (JSON) that `finetune.mjs --from` renders as one table.
@@ -19,7 +20,7 @@
 #   bash experiments/finetune-mobilenetv2-pipeline.sh [OUT_DIR] [RESNET20_TEACHER]
 #       (default out/finetune-mobilenetv2; without a ResNet-20 teacher, b is skipped)
 #
-# Needs `npm run build` and ../shared/data with models/mobilenetv2_cifar10.onnx. About 11 hours on
+# Needs `npm run build` and ../shared/data with models/mobilenetv2_cifar10.onnx. About 13 hours on
 # a 2-vCPU machine: each run takes one thread and 30–80 minutes, two run side by side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -87,6 +88,16 @@ for run in "10000 8 1" "10000 8 2"; do
   $FT --model "$S1" --limit "$1" --epochs "$2" --seed "$3" --patterns dense --save "$OUT/s2-d$1-s$3" --rows "$OUT/s2-d$1-dense-s$3.json"
   wait
   node experiments/finetune.mjs --from "$OUT/s2-d$1-dense-s$3.json,$OUT/s2-d$1-alloc-weights-s$3.json" > "$OUT/s2-d$1-s$3.md"
+done
+
+# h. the PW budget of --pw 0.3 (the weights uniform pruning removes from the expansion convs) placed among
+#    all pointwise groups (--pw-alloc-scope all: also the residual streams and the head conv), reconstruction
+#    on 2,048 images, seeds 1–3, each with its dense row (the seed table's dense rows)
+for seed in 1 2 3; do
+  $FT --model "$S1" --seed $seed --patterns dcp-bh:0.5 --pw 0.3 --pw-alloc weights --pw-alloc-scope all --reconstruct 2048 --save "$OUT/s2-all-s$seed" --rows "$OUT/s2-all-alloc-weights-s$seed.json" &
+  $FT --model "$S1" --seed $seed --patterns dense --save "$OUT/s2-all-s$seed" --rows "$OUT/s2-all-dense-s$seed.json"
+  wait
+  node experiments/finetune.mjs --from "$OUT/s2-all-dense-s$seed.json,$OUT/s2-all-alloc-weights-s$seed.json" > "$OUT/s2-all-s$seed.md"
 done
 
 if [ -n "$R20" ]; then

@@ -113,7 +113,8 @@ images), then picks one ratio per block that removes at least what uniform R rem
 UNIT (weights, macs or filters), with the least summed KL (an exact knapsack). 'macs' keeps the
 speed-up of uniform pruning; 'weights' the size. The chosen ratios are printed and recorded.
 MobileNetV2-CIFAR at DCP-BH 50% + PW 30%, reconstructed and fine-tuned 4 epochs, against the dense
-model fine-tuned alike: uniform −1.44 points, macs −1.28, weights −0.65 (mean of three seeds).
+model fine-tuned alike: uniform −1.44 points, macs −1.28, weights −0.65 (mean of three seeds),
+weights placed among all PW convs (--pw-alloc-scope all, below) −0.44.
 
 PW scope (--pw-scope, --pw-alloc-scope): the expansion convs are not the only pointwise convs.
 --pw-scope all also prunes the head conv before pooling and the residual streams (projection and
