@@ -27,9 +27,9 @@ import type { Graph, Model, Preprocessing } from '../graph/ir.js';
 import type { FloatTensor } from '../graph/tensor.js';
 import { compile, type CompileOptions, type Session } from '../runtime/session.js';
 import { softmaxRow } from '../train/ops/loss.js';
-import { channelsRemoved, pruneModel, pwGroups, typesOf } from './apply.js';
+import { channelsRemoved, isExpansionGroup, isPointwiseConv, pruneModel, pwGroups, typesOf } from './apply.js';
 import type { PwScope } from './spec.js';
-import { isDepthwise, type ChannelGroup } from './dependency.js';
+import type { ChannelGroup } from './dependency.js';
 
 /** What the budget counts: PW weights removed, PW MACs removed (batch 1), or filters (channels) removed. */
 export type PwBudget = 'weights' | 'macs' | 'filters';
@@ -205,7 +205,7 @@ export async function measurePwSensitivity(model: Model, data: ImageBatch, opts:
   const groups = pwGroups(g, new Set(opts.dense ?? []), scope);
   if (groups.length === 0) fail('INVALID_ARGUMENT', scope === 'expansion' ? 'PW allocation: the model has no pointwise expansion group (a 1x1 conv feeding a depthwise conv)' : 'PW allocation: the model has no prunable pointwise group');
 
-  const pwConvs = g.nodes.filter((n) => n.op === 'Conv' && n.attrs.group === 1 && (g.initializers.get(n.inputs[1]!)?.shape.slice(2) ?? []).every((d) => d === 1));
+  const pwConvs = g.nodes.filter((n) => isPointwiseConv(g, n));
   let pwWeights = 0;
   let pwMacs = 0;
   for (const n of pwConvs) {
@@ -238,7 +238,7 @@ export async function measurePwSensitivity(model: Model, data: ImageBatch, opts:
       s.dispose();
       candidates.push({ ratio: r, removed, weights: removed * unit.weights, macs: removed * unit.macs, kl });
     }
-    measured.push({ source, channels: grp.channels, candidates, unit, expansion: grp.through.some((t) => isDepthwise(t, types)) });
+    measured.push({ source, channels: grp.channels, candidates, unit, expansion: isExpansionGroup(grp, types) });
   }
   opts.onProgress?.(total, total, '');
   return { groups: measured, images, scope, pwWeights, pwMacs };

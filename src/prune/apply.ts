@@ -88,10 +88,20 @@ export function expansionGroups(g: Graph, dense: ReadonlySet<string> = new Set()
   return pwGroups(g, dense, 'expansion');
 }
 
+/** A regular (group 1) conv with a constant 1x1 kernel. */
+export function isPointwiseConv(g: Graph, n: Node): boolean {
+  return n.op === 'Conv' && n.attrs.group === 1 && (g.initializers.get(n.inputs[1]!)?.shape.slice(2) ?? [0]).every((d) => d === 1);
+}
+
+/** Whether the group's channels flow through a depthwise conv: an expansion group. */
+export function isExpansionGroup(grp: ChannelGroup, types: ReturnType<typeof inferShapes>['types']): boolean {
+  return grp.through.some((t) => isDepthwise(t, types));
+}
+
 function isPwGroup(grp: ChannelGroup, g: Graph, types: ReturnType<typeof inferShapes>['types'], dense: ReadonlySet<string>, scope: PwScope): boolean {
   if (grp.sources.some((x) => dense.has(x.name))) return false;
-  if (grp.through.some((t) => isDepthwise(t, types))) return true;
-  return scope === 'all' && grp.sources.every((x) => x.op === 'Conv' && x.attrs.group === 1 && (g.initializers.get(x.inputs[1]!)?.shape.slice(2) ?? [0]).every((d) => d === 1));
+  if (isExpansionGroup(grp, types)) return true;
+  return scope === 'all' && grp.sources.every((x) => isPointwiseConv(g, x));
 }
 
 /** Channels filter pruning at `ratio` removes from a group of `channels` (always keeps one). */
@@ -164,7 +174,7 @@ export function pruneModel(model: Model, method: PruneMethod, opts: PruneOptions
   } else if (method.kind === 'channel') {
     if (!g.nodes.some((n) => isDepthwise(n, types))) fail('INVALID_ARGUMENT', `${methodString(method)}: channel pruning removes depthwise channels and this model has none`);
     // Score each group by its depthwise conv's channel norms, as a structured DW baseline.
-    g = pruneFilters(g, method.ratio, layers, patterns, (s) => (skipped = s), (grp) => grp.sources.some((x) => !dense.has(x.name)) && grp.through.some((t) => isDepthwise(t, typesOf(g))), (gr, grp) => {
+    g = pruneFilters(g, method.ratio, layers, patterns, (s) => (skipped = s), (grp) => grp.sources.some((x) => !dense.has(x.name)) && isExpansionGroup(grp, typesOf(g)), (gr, grp) => {
       const dw = grp.through.find((t) => isDepthwise(t, typesOf(gr)))!;
       return depthwiseScores(gr, dw);
     });
